@@ -1,0 +1,3 @@
+"""torch-wizard: get PyTorch installed right the first time."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,42 @@
+"""What PyTorch ships: releases, backends, index URLs, driver floors, GPU arch gates.
+
+The facts live in bundled JSON files under ``data/`` with a source next to every fact; this module
+loads them (once, lazily) and answers questions about them. Nothing here probes the machine.
+
+API contract (used by wizard.plan.recommend, the UI and the CLI):
+
+- ``load() -> Catalog``: the bundled catalog, cached.
+- ``Catalog.releases(channel) -> tuple[Release, ...]``: newest first. "stable" lists every final
+  release from 1.13 on; "test" holds the release candidate (if any) on /whl/test; "nightly" one
+  entry for the current nightly (version like "2.17.0.dev", ``pre=True``).
+- ``Catalog.release(version, channel="stable") -> Release | None``.
+- ``Release.variants(platform_key) -> tuple[str, ...]``: index variants offered on that platform
+  ("cpu", "cu126", "rocm6.4", "xpu"), newest CUDA first; "pypi" where plain PyPI is the
+  official route (macOS). Empty when no wheels exist for that platform.
+- ``Release.pypi_default(platform_key) -> str``: what a bare ``pip install torch`` from PyPI gives
+  there ("cu128", "cpu", "mps"), "" when PyPI has no wheel.
+- ``Release.supports_python(minor) -> bool`` and ``Release.pythons``.
+- ``Release.companions -> dict[str, str]``: {"torchvision": "0.24.1", "torchaudio": "2.9.1"}
+  (torchaudio absent after 2.11).
+- ``Catalog.driver_floor(cuda, os_name) -> str``: the minimum NVIDIA driver for wheels built with
+  CUDA ``cuda`` ("12.6") under NVIDIA's minor-version compatibility ("525.60.13" on Linux).
+- ``Catalog.cuda_archs(variant, torch_version) -> tuple[str, ...]``: the compute capabilities
+  compiled into that build ("5.0", "6.0", ... "9.0"), and ``Catalog.covers_cc(variant,
+  torch_version, cc) -> bool``.
+- ``Catalog.rocm_gfx(variant) -> frozenset[str]``: gfx targets a ROCm build supports.
+- ``Catalog.jetson(jetpack) -> JetsonRoute | None``: the Jetson AI Lab index for a JetPack.
+- ``index_url(base, channel, variant) -> str``: ``{base}/{variant}``, ``{base}/test/{variant}`` or
+  ``{base}/nightly/{variant}``.
+"""
+
+from __future__ import annotations
+
+from wizard.catalog.core import (
+    Catalog,
+    JetsonRoute,
+    Release,
+    index_url,
+    load,
+)
+
+__all__ = ["Catalog", "JetsonRoute", "Release", "index_url", "load"]

@@ -1,0 +1,123 @@
+"""The command line: argparse, the shared TARGET and CHOICES options, and dispatch.
+
+Subcommands live in ``wizard.commands.<name>`` and are imported only when used, so ``detect`` and
+``plan`` never pay for Textual. Every expected error is a ``WizardError``: one line on stderr, the
+error's exit code, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from wizard import __version__
+from wizard.errors import UsageError, WizardError
+
+PROG = "torch-wizard"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line naming the fix, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def add_target_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("target machine (default: this one)")
+    g.add_argument("--root", metavar="DIR", help="detect from a fixture machine root")
+    g.add_argument("--profile", metavar="FILE", help="a profile saved by 'detect --json'")
+    g.add_argument("--os", choices=("linux", "windows", "macos"), dest="target_os")
+    g.add_argument("--arch", choices=("x86_64", "aarch64", "arm64", "armv7l", "i686"))
+    g.add_argument("--python", metavar="X.Y", dest="target_python")
+    g.add_argument("--nvidia-driver", metavar="VER")
+    g.add_argument("--compute-capability", metavar="X.Y")
+    g.add_argument("--amd-arch", metavar="gfxNNNN")
+
+
+def add_choice_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("choices (default: recommended)")
+    g.add_argument("--channel", help="stable (default), test or nightly")
+    g.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu")
+    g.add_argument("--torch", metavar="VERSION", help="torch version (default: newest that fits)")
+    g.add_argument("--packages", help="comma-separated: torch,torchvision,torchaudio")
+    g.add_argument("--build", help="wheel (default) or source")
+    g.add_argument("--installer", help="pip (default) or uv")
+    g.add_argument("--venv", metavar="PATH", help="target virtual environment (default .venv)")
+    g.add_argument("--index-base", metavar="URL", help="a mirror of https://download.pytorch.org/whl")
+    g.add_argument(
+        "--allow-insecure-index",
+        action="store_true",
+        help="allow an http:// index base that is not on this machine",
+    )
+    s = p.add_argument_group("source builds (--build source)")
+    s.add_argument("--source-url", metavar="URL|PATH")
+    s.add_argument("--source-ref", metavar="REF")
+    s.add_argument("--source-dir", metavar="PATH", help="where to clone")
+    s.add_argument("--source-profile", help="release (default), lean, debug or relwithdebinfo")
+    s.add_argument("--develop", action="store_true", help="editable install (pip install -e .)")
+    s.add_argument("--max-jobs", type=int, metavar="N")
+    s.add_argument("--cuda-arch-list", metavar="LIST")
+    s.add_argument(
+        "--configure-only", action="store_true", help="show the equivalent cmake configure"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        description="Get PyTorch installed right the first time.",
+    )
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    p.add_argument("--dry-run", action="store_true", help="the wizard, ending at the preview")
+    add_target_options(p)
+    add_choice_options(p)
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    # Options given before the subcommand must survive it: subparsers only set what they are given.
+    quiet = {"argument_default": argparse.SUPPRESS}
+
+    d = sub.add_parser("detect", help="show the machine profile", **quiet)
+    d.add_argument("--json", action="store_true", default=False)
+    add_target_options(d)
+
+    pl = sub.add_parser("plan", help="print the install plan", **quiet)
+    pl.add_argument("--format", choices=("text", "sh", "ps1", "json"), default="text")
+    add_target_options(pl)
+    add_choice_options(pl)
+
+    ins = sub.add_parser("install", help="plan and run the install", **quiet)
+    ins.add_argument("--plan", metavar="FILE", dest="plan_file", default=None, help="run a saved JSON plan")
+    ins.add_argument("--yes", "-y", action="store_true", default=False, help="run without asking")
+    ins.add_argument("--log", metavar="FILE", default=None, help="where to write the log")
+    add_target_options(ins)
+    add_choice_options(ins)
+
+    doc = sub.add_parser("doctor", help="check an existing environment", **quiet)
+    doc.add_argument("--json", action="store_true", default=False)
+    doc.add_argument("--venv", metavar="PATH")
+    add_target_options(doc)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "ui"
+    try:
+        module = importlib.import_module(f"wizard.commands.{command}")
+        return int(module.run(args))
+    except WizardError as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def usage(message: str) -> UsageError:
+    return UsageError(message)

@@ -1,0 +1,102 @@
+"""Choices in, plans out: the data the planner produces and the runner executes.
+
+A ``Plan`` is a pure function of a ``Machine`` and ``Choices``. Its steps are argv lists with an
+environment and a working directory; what the preview renders is exactly what the runner runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from wizard.machine.model import Machine
+
+SCHEMA_VERSION = 1
+
+Channel = Literal["stable", "test", "nightly"]
+Build = Literal["wheel", "source"]
+Installer = Literal["pip", "uv"]
+SourceProfile = Literal["release", "lean", "debug", "relwithdebinfo"]
+
+DEFAULT_INDEX_BASE = "https://download.pytorch.org/whl"
+DEFAULT_PACKAGES = ("torch", "torchvision", "torchaudio")
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """What a source build should do beyond the backend (see wizard.plan.source)."""
+
+    url: str = "https://github.com/pytorch/pytorch"  # a mirror URL or a local checkout path
+    ref: str = ""  # "" = the tag for the chosen version (vX.Y.Z), or main for nightly
+    checkout: str = ""  # where to clone; "" = <venv>/../pytorch-src
+    profile: SourceProfile = "release"
+    develop: bool = False  # `pip install -e .` instead of `.`
+    max_jobs: int = 0  # 0 = derive from RAM and cores
+    cuda_arch_list: str = ""  # "" = from the detected GPUs
+    configure_only: bool = False  # preview the cmake command line only
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the user asked for; "auto"/"" means "recommend it"."""
+
+    channel: Channel = "stable"
+    backend: str = "auto"  # "auto", "cpu", "cu126", "rocm6.4", "xpu", "pypi", "jetson"
+    torch: str = ""  # "" = newest that fits
+    packages: tuple[str, ...] = DEFAULT_PACKAGES
+    build: Build = "wheel"
+    installer: Installer = "pip"
+    venv: str = ".venv"
+    index_base: str = DEFAULT_INDEX_BASE
+    allow_insecure_index: bool = False  # permit a non-loopback http:// index base
+    source: SourceOptions = field(default_factory=SourceOptions)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The choices after recommendation: every field concrete."""
+
+    channel: Channel
+    backend: str  # concrete: "cpu", "cu126", "rocm6.4", "xpu", "pypi", "jetson-jp6-cu126"
+    torch: str  # "2.9.1" (without local label)
+    packages: dict[str, str]  # name -> version, e.g. {"torch": "2.9.1", "torchvision": "0.24.1"}
+    build: Build
+    installer: Installer
+    venv: str  # absolute path
+    index_url: str  # "" when plain PyPI is the official route (macOS)
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str  # "create-venv", "upgrade-pip", "install-torch", "verify", "clone", "build" ...
+    title: str  # "Install torch 2.9.1, torchvision 0.24.1 (CUDA 12.6)"
+    argv: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)  # set on top of the inherited environment
+    cwd: str = ""  # "" = the current directory
+    # For the runner: how to read progress from the output ("pip", "uv", "ninja", "" = none).
+    progress: str = ""
+    timeout: float = 0.0  # seconds; 0 = none
+
+
+@dataclass(frozen=True)
+class Estimate:
+    download: int = 0  # bytes to download
+    disk: int = 0  # bytes the venv will take
+    minutes: float = 0.0  # rough wall time (source builds)
+
+
+@dataclass(frozen=True)
+class Plan:
+    target: Machine
+    choice: Resolved
+    steps: tuple[Step, ...]
+    reasons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    estimate: Estimate = field(default_factory=Estimate)
+    schema_version: int = SCHEMA_VERSION
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
