@@ -1,0 +1,30 @@
+"""Shared fixtures. Each area keeps its own helpers in tests/support/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real ``torch-wizard`` command (as ``python -m wizard``) and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "wizard", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )

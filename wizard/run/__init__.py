@@ -1,0 +1,1 @@
+"""Running plans: the runner (async subprocess streaming, cancel, logs), verification, receipts."""
