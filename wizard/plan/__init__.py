@@ -1,0 +1,38 @@
+"""Plans: recommendation (with reasons) and the planners that turn choices into exact steps.
+
+API contract:
+- ``make_plan(machine, choices, catalog=None) -> Plan``: raises ``UsageError`` with one sentence
+  naming the problem and the fix for an impossible combination.
+- ``explore(machine, choices, catalog=None) -> Options``: everything a UI needs to offer choices:
+  the options per field with availability, the recommendation and why, what was adjusted.
+- ``wizard.plan.render``: ``render(plan, fmt)`` for text/sh/ps1/json and ``command_line(step)``.
+"""
+
+from __future__ import annotations
+
+from wizard.plan.model import (
+    DEFAULT_INDEX_BASE,
+    DEFAULT_PACKAGES,
+    Choices,
+    Estimate,
+    Plan,
+    Resolved,
+    SourceOptions,
+    Step,
+)
+from wizard.plan.recommend import Option, Options, explore, make_plan
+
+__all__ = [
+    "DEFAULT_INDEX_BASE",
+    "DEFAULT_PACKAGES",
+    "Choices",
+    "Estimate",
+    "Option",
+    "Options",
+    "Plan",
+    "Resolved",
+    "SourceOptions",
+    "Step",
+    "explore",
+    "make_plan",
+]
