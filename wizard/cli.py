@@ -47,7 +47,9 @@ def add_choice_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--build", help="wheel (default) or source")
     g.add_argument("--installer", help="pip (default) or uv")
     g.add_argument("--venv", metavar="PATH", help="target virtual environment (default .venv)")
-    g.add_argument("--index-base", metavar="URL", help="a mirror of https://download.pytorch.org/whl")
+    g.add_argument(
+        "--index-base", metavar="URL", help="a mirror of https://download.pytorch.org/whl"
+    )
     g.add_argument(
         "--allow-insecure-index",
         action="store_true",
@@ -77,25 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_choice_options(p)
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     # Options given before the subcommand must survive it: subparsers only set what they are given.
-    quiet = {"argument_default": argparse.SUPPRESS}
+    quiet = argparse.SUPPRESS
 
-    d = sub.add_parser("detect", help="show the machine profile", **quiet)
+    d = sub.add_parser("detect", help="show the machine profile", argument_default=quiet)
     d.add_argument("--json", action="store_true", default=False)
     add_target_options(d)
 
-    pl = sub.add_parser("plan", help="print the install plan", **quiet)
+    pl = sub.add_parser("plan", help="print the install plan", argument_default=quiet)
     pl.add_argument("--format", choices=("text", "sh", "ps1", "json"), default="text")
     add_target_options(pl)
     add_choice_options(pl)
 
-    ins = sub.add_parser("install", help="plan and run the install", **quiet)
-    ins.add_argument("--plan", metavar="FILE", dest="plan_file", default=None, help="run a saved JSON plan")
+    ins = sub.add_parser("install", help="plan and run the install", argument_default=quiet)
+    ins.add_argument(
+        "--plan", metavar="FILE", dest="plan_file", default=None, help="run a saved JSON plan"
+    )
     ins.add_argument("--yes", "-y", action="store_true", default=False, help="run without asking")
     ins.add_argument("--log", metavar="FILE", default=None, help="where to write the log")
     add_target_options(ins)
     add_choice_options(ins)
 
-    doc = sub.add_parser("doctor", help="check an existing environment", **quiet)
+    doc = sub.add_parser("doctor", help="check an existing environment", argument_default=quiet)
     doc.add_argument("--json", action="store_true", default=False)
     doc.add_argument("--venv", metavar="PATH")
     add_target_options(doc)

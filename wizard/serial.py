@@ -70,7 +70,9 @@ def _convert(tp: Any, data: Any, where: str) -> Any:
             return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
         if len(args) != len(data):
             raise SchemaError(f"{where}: expected {len(args)} items")
-        return tuple(_convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data)))
+        return tuple(
+            _convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True))
+        )
     if origin is dict:
         if not isinstance(data, dict):
             raise SchemaError(f"{where}: expected an object")

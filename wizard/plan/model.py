@@ -19,7 +19,7 @@ Installer = Literal["pip", "uv"]
 SourceProfile = Literal["release", "lean", "debug", "relwithdebinfo"]
 
 DEFAULT_INDEX_BASE = "https://download.pytorch.org/whl"
-DEFAULT_PACKAGES = ("torch", "torchvision", "torchaudio")
+DEFAULT_PACKAGES = ("torch", "torchvision", "torchaudio")  # also every package the wizard knows
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class Choices:
     channel: Channel = "stable"
     backend: str = "auto"  # "auto", "cpu", "cu126", "rocm6.4", "xpu", "pypi", "jetson"
     torch: str = ""  # "" = newest that fits
-    packages: tuple[str, ...] = DEFAULT_PACKAGES
+    # () = the default set: torch, torchvision and torchaudio where that torch has them
+    packages: tuple[str, ...] = ()
     build: Build = "wheel"
     installer: Installer = "pip"
     venv: str = ".venv"

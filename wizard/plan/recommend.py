@@ -1,12 +1,28 @@
-"""Recommendation: fill in choices from the machine and the catalog, with a reason for each."""
+"""Recommendation: turn a machine and the user's choices into concrete choices, each with a reason.
+
+``resolve`` is the one place where decisions are made. ``make_plan`` uses it strictly (an impossible
+choice is a ``UsageError`` naming the fix); ``explore`` uses it leniently for the UI (an impossible
+choice is replaced by the recommendation, with a note saying what changed and why) and also lists
+every option with whether it can be chosen.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from wizard.catalog import Catalog
+from packaging.version import InvalidVersion, Version
+
+from wizard import catalog as catalog_mod
+from wizard.catalog import Catalog, Release
+from wizard.errors import UsageError
 from wizard.machine.model import Machine
-from wizard.plan.model import Choices, Plan, Resolved
+from wizard.plan.model import DEFAULT_PACKAGES, Choices, Plan, Resolved
+
+CHANNELS = ("stable", "test", "nightly")
+BUILDS = ("wheel", "source")
+INSTALLERS = ("pip", "uv")
 
 
 @dataclass(frozen=True)
@@ -31,12 +47,943 @@ class Options:
     builds: tuple[Option, ...] = ()
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    adjusted: tuple[str, ...] = field(default_factory=tuple)  # "torch 2.15.0 has no cu126 build, so cu128"
+    adjusted: tuple[str, ...] = field(
+        default_factory=tuple
+    )  # "torch 2.15.0 has no cu126 build, so cu128"
 
 
-def explore(machine: Machine, choices: Choices, catalog: Catalog | None = None) -> Options:
-    raise NotImplementedError  # the lead is writing this
+@dataclass(frozen=True)
+class Resolution:
+    resolved: Resolved
+    release: Release | None  # None for Jetson routes whose version is not in the catalog
+    variant: str  # the index variant ("cpu", "cu126", "pypi", "jetson-jp6-cu126")
+    reasons: tuple[str, ...]
+    warnings: tuple[str, ...]
+    adjusted: tuple[str, ...]
+    choices: Choices
+
+
+# --------------------------------------------------------------------------------------------------
+# Describing backends and hardware in words
+
+
+def backend_label(variant: str) -> str:
+    if variant == "cpu":
+        return "CPU only"
+    if variant == "pypi":
+        return "PyPI default"
+    if variant == "xpu":
+        return "Intel XPU"
+    if variant.startswith("cu"):
+        digits = variant[2:]
+        return f"CUDA {digits[:-1]}.{digits[-1]}"
+    if variant.startswith("rocm"):
+        return f"ROCm {variant[4:]}"
+    if variant.startswith("jetson"):
+        return "Jetson (JetPack CUDA)"
+    return variant
+
+
+def cuda_of(variant: str) -> str:
+    """ "cu126" -> "12.6"; "" for non-CUDA variants."""
+    if not variant.startswith("cu") or not variant[2:].isdigit():
+        return ""
+    digits = variant[2:]
+    return f"{digits[:-1]}.{digits[-1]}"
+
+
+def _kind(variant: str) -> str:
+    if variant.startswith("cu"):
+        return "cuda"
+    if variant.startswith("rocm"):
+        return "rocm"
+    return variant
+
+
+def _version_key(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
+
+
+def _gpu_phrase(machine: Machine) -> str:
+    gpus = machine.nvidia.gpus
+    if not gpus:
+        return "the NVIDIA GPU"
+    names = list(dict.fromkeys(g.name for g in gpus))
+    head = names[0] if len(names) == 1 else ", ".join(names)
+    count = f"{len(gpus)}x " if len(gpus) > 1 and len(names) == 1 else ""
+    ccs = sorted({g.compute_capability for g in gpus if g.compute_capability}, key=_version_key)
+    cc = f" (compute capability {', '.join(ccs)})" if ccs else ""
+    return f"{count}{head}{cc}"
+
+
+def _ccs(machine: Machine) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            {g.compute_capability for g in machine.nvidia.gpus if g.compute_capability},
+            key=_version_key,
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation of input that does not depend on the catalog
+
+
+LOOPBACK_HOSTS = ("localhost", "127.", "::1", "[::1]")
+
+
+def check_index_base(base: str, allow_insecure: bool) -> str:
+    """Return the base without a trailing slash, or raise UsageError for an unsafe/unknown URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    if parts.scheme == "https" and parts.netloc:
+        return base.rstrip("/")
+    if parts.scheme == "file":
+        return base.rstrip("/")
+    if parts.scheme == "http" and parts.netloc:
+        host = parts.hostname or ""
+        if allow_insecure or host == "localhost" or host.startswith("127.") or host == "::1":
+            return base.rstrip("/")
+        raise UsageError(
+            f"--index-base {base} is plain http on another machine, so packages could be swapped "
+            "in transit: use an https:// mirror, or pass --allow-insecure-index if you trust the "
+            "network"
+        )
+    raise UsageError(
+        f"--index-base {base!r} is not an http(s) or file URL: give a mirror of "
+        "https://download.pytorch.org/whl, e.g. https://mirror.example.org/pytorch/whl"
+    )
+
+
+def check_venv_path(path: str, machine: Machine) -> None:
+    """A target venv must be creatable or an existing venv; checked only for this machine."""
+    if machine.source.startswith("profile:"):
+        return  # a path on another machine: nothing to check here
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"--venv {path} is a file, not a folder: choose another path")
+    if p.is_dir():
+        if (p / "pyvenv.cfg").is_file():
+            if not os.access(p, os.W_OK):
+                raise UsageError(f"--venv {path} is not writable: choose a folder you own")
+            return
+        if any(p.iterdir()):
+            raise UsageError(
+                f"--venv {path} is a folder with files in it but not a virtual environment: "
+                "choose an empty or new folder, or an existing venv"
+            )
+    parent = p if p.exists() else p.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        raise UsageError(
+            f"--venv {path} is not writable ({parent} is not): choose a folder you own"
+        )
+    if Path(os.path.abspath(p)) in _system_prefixes():
+        raise UsageError(
+            f"--venv {path} is a system Python installation: choose a new folder such as .venv"
+        )
+
+
+def _system_prefixes() -> set[Path]:
+    import sys
+
+    return {Path(sys.base_prefix), Path("/usr"), Path("/usr/local")}
+
+
+def _platform_blocker(machine: Machine) -> str:
+    """A sentence when no PyTorch wheel can exist for this interpreter/platform, else ""."""
+    if machine.os.libc == "musl":
+        return (
+            "PyTorch publishes no wheels for musl libc (Alpine Linux): use a glibc-based distribution "
+            "or image (e.g. Debian or python:3.11-slim), or build from source with --build source"
+        )
+    arch = machine.cpu.arch
+    if machine.python.bits == 32 or machine.cpu.pointer_bits == 32 or arch in ("armv7l", "i686"):
+        if machine.cpu.machine in ("aarch64", "arm64", "x86_64"):
+            return (
+                f"this Python is 32-bit ({arch}) on a 64-bit kernel ({machine.cpu.machine}), and "
+                "PyTorch publishes no 32-bit wheels: install a 64-bit Python (on a Raspberry Pi, "
+                "the 64-bit Raspberry Pi OS) and run the wizard with it"
+            )
+        return (
+            f"PyTorch publishes no wheels for 32-bit {arch}: use a 64-bit OS and Python "
+            "(on a Raspberry Pi, the 64-bit Raspberry Pi OS), or build from source with --build source"
+        )
+    if arch == "other":
+        return (
+            f"PyTorch publishes no wheels for this CPU architecture ({machine.cpu.machine}): "
+            "build from source with --build source"
+        )
+    return ""
+
+
+# --------------------------------------------------------------------------------------------------
+# Which releases can this machine install at all?
+
+
+def _release_fits(release: Release, machine: Machine) -> str:
+    """ "" if wheels of ``release`` install on this machine, else why not (a short phrase)."""
+    key = machine.platform_key
+    if not release.variants(key):
+        return f"no wheels for {key}"
+    minor = machine.python.minor
+    if not release.supports_python(minor):
+        return f"no wheels for Python {minor}"
+    if machine.os.name == "linux" and machine.os.libc_version and release.glibc_min:
+        if _version_key(machine.os.libc_version) < _version_key(release.glibc_min):
+            return f"needs glibc {release.glibc_min} (this system has {machine.os.libc_version})"
+    if machine.os.name == "macos" and machine.os.macos_version and release.macos_min:
+        if _version_key(machine.os.macos_version) < _version_key(release.macos_min):
+            return f"needs macOS {release.macos_min} (this Mac has {machine.os.macos_version})"
+    return ""
+
+
+def _python_hint(cat: Catalog, channel: str, machine: Machine) -> str:
+    """For an unsupported Python: which torch is the newest that supports it, or what to install."""
+    minor = machine.python.minor
+    fitting = [r for r in cat.releases(channel) if not _release_fits(r, machine)]
+    if fitting:
+        return f"the newest torch that supports Python {minor} here is {fitting[0].version}"
+    newest = next(iter(cat.releases("stable")), None)
+    if newest is not None and newest.requires_python:
+        return (
+            f"no torch release has wheels for Python {minor} on {machine.platform_key}; "
+            f"torch {newest.version} needs Python {newest.requires_python}"
+        )
+    return f"no torch release has wheels for Python {minor} on {machine.platform_key}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Backend fitness
+
+
+@dataclass(frozen=True)
+class Fit:
+    ok: bool
+    why: str  # why it fits (a reason) or why not
+
+
+def backend_fit(cat: Catalog, machine: Machine, release: Release, variant: str) -> Fit:
+    """Does ``variant`` of ``release`` run on this machine's hardware?"""
+    kind = _kind(variant)
+    if kind == "cpu":
+        return Fit(True, "runs on any CPU")
+    if kind == "pypi":
+        if machine.apple.silicon:
+            return Fit(True, "PyPI's macOS wheels include MPS for Apple silicon GPUs")
+        return Fit(True, "PyPI's wheel is the official build for this platform")
+    if kind == "cuda":
+        nv = machine.nvidia
+        if not nv.present:
+            return Fit(False, "no NVIDIA GPU or driver found")
+        cuda = cuda_of(variant)
+        floor = cat.driver_floor(cuda, machine.os.name)
+        if not nv.driver_version:
+            return Fit(False, "no NVIDIA driver found: install the driver first")
+        if floor and _version_key(nv.driver_version) < _version_key(floor):
+            return Fit(
+                False,
+                f"CUDA {cuda.split('.')[0]}.x wheels need driver {floor} or newer "
+                f"(this one is {nv.driver_version})",
+            )
+        ccs = _ccs(machine)
+        missing = [cc for cc in ccs if not cat.covers_cc(variant, release.version, cc)]
+        if missing:
+            archs = cat.cuda_archs(variant, release.version)
+            span = f" (covers {archs[0]} to {archs[-1]})" if archs else ""
+            return Fit(False, f"built without compute capability {', '.join(missing)}{span}")
+        if not ccs:
+            return Fit(
+                True,
+                f"driver {nv.driver_version} meets its floor {floor} "
+                "(compute capability unknown, so not checked)",
+            )
+        return Fit(
+            True,
+            f"driver {nv.driver_version} meets its floor {floor} and the build "
+            f"covers compute capability {', '.join(ccs)}",
+        )
+    if kind == "rocm":
+        targets = machine.amd.gfx_targets
+        if machine.os.name != "linux":
+            return Fit(False, "ROCm wheels exist only for Linux")
+        if not targets:
+            return Fit(False, "no AMD GPU found")
+        supported = cat.rocm_gfx(variant)
+        missing = [t for t in targets if t not in supported]
+        if missing:
+            return Fit(False, f"it does not support {', '.join(missing)}")
+        return Fit(True, f"it supports {', '.join(targets)}")
+    if kind == "xpu":
+        discrete = [g for g in machine.intel if g.discrete]
+        if discrete:
+            return Fit(True, f"{discrete[0].name or 'the Intel GPU'} is a discrete Intel GPU")
+        if machine.intel:
+            return Fit(False, "only integrated Intel graphics found, a poor fit for XPU wheels")
+        return Fit(False, "no Intel GPU found")
+    return Fit(False, "unknown backend")
+
+
+def _gpu_kind(machine: Machine) -> str:
+    if machine.board.kind == "jetson":
+        return "jetson"
+    if machine.os.name == "macos":
+        return "macos"
+    if machine.nvidia.present:
+        return "nvidia"
+    if machine.amd.gfx_targets:
+        return "amd"
+    if any(g.discrete for g in machine.intel):
+        return "intel"
+    return "cpu"
+
+
+# --------------------------------------------------------------------------------------------------
+# The resolver
+
+
+class _Notes:
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.reasons: list[str] = []
+        self.warnings: list[str] = []
+        self.adjusted: list[str] = []
+
+    def problem(self, message: str, adjustment: str) -> None:
+        """An impossible user choice: an error when strict, else replaced by the recommendation."""
+        if self.strict:
+            raise UsageError(message)
+        self.adjusted.append(adjustment)
+
+
+def _check_basic(choices: Choices) -> None:
+    if choices.channel not in CHANNELS:
+        raise UsageError(
+            f"unknown channel {choices.channel!r}: use --channel stable, test or nightly"
+        )
+    if choices.build not in BUILDS:
+        raise UsageError(f"unknown build {choices.build!r}: use --build wheel or source")
+    if choices.installer not in INSTALLERS:
+        raise UsageError(f"unknown installer {choices.installer!r}: use --installer pip or uv")
+    for name in choices.packages:
+        if name not in DEFAULT_PACKAGES:
+            raise UsageError(
+                f"unknown package {name!r}: --packages takes torch, torchvision, torchaudio"
+            )
+
+
+def resolve(
+    machine: Machine, choices: Choices, cat: Catalog | None = None, *, strict: bool = True
+) -> Resolution:
+    cat = cat or catalog_mod.load()
+    _check_basic(choices)
+    notes = _Notes(strict)
+    index_base = check_index_base(choices.index_base, choices.allow_insecure_index)
+
+    channel = choices.channel
+    gpu = _gpu_kind(machine)
+    if choices.build == "source":
+        return _resolve_source(machine, choices, cat, notes, gpu)
+    blocker = _platform_blocker(machine)
+    if blocker:
+        raise UsageError(blocker)
+
+    if gpu == "jetson" and choices.backend in ("auto", "jetson") and choices.build == "wheel":
+        return _resolve_jetson(machine, choices, cat, notes, index_base)
+
+    releases = cat.releases(channel)
+    if not releases:
+        raise UsageError(
+            f"the {channel} channel has no release in the catalog right now: use --channel stable"
+        )
+
+    # --- the torch version the user asked for (if any)
+    wanted: Release | None = None
+    if choices.torch:
+        wanted = cat.release(choices.torch, channel)
+        if wanted is None:
+            known = ", ".join(r.version for r in releases[:6])
+            notes.problem(
+                f"unknown torch version {choices.torch!r} on the {channel} channel: "
+                f"known versions include {known}",
+                f"torch {choices.torch} is not on the {channel} channel, so the newest that fits",
+            )
+        else:
+            why_not = _release_fits(wanted, machine)
+            if why_not:
+                if "Python" in why_not:
+                    msg = (
+                        f"torch {wanted.version} does not support Python {machine.python.minor}: "
+                        f"{_python_hint(cat, channel, machine)}; pick that version or another Python"
+                    )
+                else:
+                    msg = f"torch {wanted.version} cannot be installed here: {why_not}"
+                notes.problem(msg, f"torch {wanted.version} {why_not}, so the newest that fits")
+                wanted = None
+
+    fitting = [r for r in releases if not _release_fits(r, machine)]
+    if not fitting:
+        newest = releases[0]
+        why = _release_fits(newest, machine)
+        if "Python" in why:
+            raise UsageError(
+                f"{_python_hint(cat, channel, machine)}: install a supported Python "
+                f"(torch {newest.version} needs {newest.requires_python or 'another version'}) and "
+                "run the wizard with it"
+            )
+        raise UsageError(f"no torch release on the {channel} channel installs here: {why}")
+    if wanted is None and fitting[0] is not releases[0]:
+        notes.warnings.append(
+            f"torch {releases[0].version} is not installable here "
+            f"({_release_fits(releases[0], machine)}); the newest that is: {fitting[0].version}"
+        )
+    candidates = [wanted] if wanted is not None else fitting
+
+    # --- the backend
+    release, variant = _choose_backend(cat, machine, choices, candidates, notes, gpu)
+
+    # --- packages and pins
+    packages = _packages(release, choices, notes, channel)
+
+    venv = choices.venv or ".venv"
+    if not machine.source.startswith("profile:"):
+        venv = os.path.abspath(os.path.expanduser(venv))
+    index_url = "" if variant == "pypi" else catalog_mod.index_url(index_base, channel, variant)
+
+    if channel == "nightly":
+        notes.reasons.append(
+            "Nightly builds change daily, so packages are not pinned and pip gets --pre."
+        )
+    resolved = Resolved(
+        channel=channel,
+        backend=variant,
+        torch=release.version,
+        packages=packages,
+        build=choices.build,
+        installer=choices.installer,
+        venv=venv,
+        index_url=index_url,
+    )
+    _general_warnings(machine, resolved, notes)
+    final = replace(
+        choices,
+        backend=choices.backend if choices.backend == "auto" else variant,
+        torch=choices.torch if not choices.torch or wanted is not None else "",
+    )
+    return Resolution(
+        resolved=resolved,
+        release=release,
+        variant=variant,
+        reasons=tuple(notes.reasons),
+        warnings=tuple(notes.warnings),
+        adjusted=tuple(notes.adjusted),
+        choices=final,
+    )
+
+
+def _choose_backend(
+    cat: Catalog,
+    machine: Machine,
+    choices: Choices,
+    candidates: list[Release],
+    notes: _Notes,
+    gpu: str,
+) -> tuple[Release, str]:
+    key = machine.platform_key
+    asked = choices.backend
+    if asked not in ("auto", ""):
+        problem = _explicit_backend_problem(asked, machine)
+        if problem:
+            notes.problem(problem, f"{asked} is not possible here, so the recommended backend")
+        else:
+            offering = [r for r in candidates if asked in r.variants(key)]
+            if not offering:
+                r0 = candidates[0]
+                offered = ", ".join(r0.variants(key)) or "none"
+                notes.problem(
+                    f"torch {r0.version} has no {asked} build for {key}; it offers: {offered}",
+                    f"torch {r0.version} has no {asked} build, so the recommended backend",
+                )
+            else:
+                release = offering[0]
+                fit = backend_fit(cat, machine, release, asked)
+                notes.reasons.append(
+                    f"{backend_label(asked)} ({asked}) as you asked, for torch {release.version}."
+                )
+                if not fit.ok and _kind(asked) != "cpu":
+                    notes.warnings.append(f"{asked} may not work on this machine: {fit.why}.")
+                return release, asked
+
+    return _recommend(cat, machine, candidates, notes, gpu)
+
+
+def _explicit_backend_problem(asked: str, machine: Machine) -> str:
+    osname = machine.os.name
+    kind = _kind(asked)
+    if kind == "cuda" and osname == "macos":
+        return (
+            "CUDA is not available on macOS (Apple has no NVIDIA drivers): use --backend auto, "
+            "which installs PyPI's wheel with MPS on Apple silicon"
+        )
+    if kind == "rocm" and osname != "linux":
+        return f"ROCm wheels exist only for Linux, not {osname}: use --backend auto or cpu"
+    if kind == "jetson" and machine.board.kind != "jetson":
+        return "--backend jetson is only for NVIDIA Jetson boards: use --backend auto"
+    if kind not in ("cuda", "rocm", "cpu", "xpu", "pypi", "jetson"):
+        return f"unknown backend {asked!r}: use auto, cpu, cuXYZ (e.g. cu126), rocmX.Y or xpu"
+    return ""
+
+
+def _recommend(
+    cat: Catalog, machine: Machine, candidates: list[Release], notes: _Notes, gpu: str
+) -> tuple[Release, str]:
+    key = machine.platform_key
+    newest = candidates[0]
+    if gpu == "macos":
+        if "pypi" in newest.variants(key):
+            if machine.apple.silicon:
+                notes.reasons.append(
+                    "On Apple silicon PyPI's wheel is the official build and uses the GPU through "
+                    "MPS, so no --index-url is needed."
+                )
+            else:
+                notes.reasons.append(
+                    "On an Intel Mac PyPI's CPU wheel is the official build (no CUDA on macOS)."
+                )
+            return newest, "pypi"
+
+    if gpu in ("nvidia", "amd", "intel"):
+        kind = {"nvidia": "cuda", "amd": "rocm", "intel": "xpu"}[gpu]
+        if gpu == "nvidia" and not machine.nvidia.device_nodes and machine.nvidia.driver_version:
+            notes.warnings.append(
+                "The NVIDIA driver is loaded but no /dev/nvidia* device is visible: this looks "
+                "like a container started without GPU access (docker run --gpus all)."
+            )
+            notes.reasons.append(
+                "The GPU is not usable from here, so the CPU build; pass --backend cuXYZ to "
+                "install a CUDA build anyway."
+            )
+            return _cpu(newest, machine, notes, key, mention_gpu=False)
+        hw = _hardware_phrase(machine, gpu)
+        newest_misses: list[tuple[str, str]] = []
+        for release in candidates:
+            misses: list[tuple[str, str]] = []
+            for variant in release.variants(key):
+                if _kind(variant) != kind:
+                    continue
+                fit = backend_fit(cat, machine, release, variant)
+                if fit.ok:
+                    if release is not newest:
+                        notes.reasons.append(
+                            f"torch {newest.version} has no build for {hw} "
+                            f"({_group(newest_misses) or 'none offered'}), so torch "
+                            f"{release.version}, the newest that has one."
+                        )
+                        misses = []
+                    skipped = f"{_group(misses)}; so " if misses else ""
+                    notes.reasons.append(
+                        f"{hw}: {skipped}{backend_label(variant)} ({variant}), the newest build "
+                        f"that fits: {fit.why}."
+                    )
+                    if gpu == "nvidia":
+                        notes.reasons.append(
+                            "The wheel bundles its own CUDA runtime, so no CUDA toolkit is needed; "
+                            "only the driver matters."
+                        )
+                    return release, variant
+                misses.append((variant, fit.why))
+            if release is newest:
+                newest_misses = misses
+        detail = _group(newest_misses) or f"torch {newest.version} offers no {kind} build here"
+        notes.warnings.append(f"No GPU build of any torch release fits {hw}: {detail}.")
+        fix = ""
+        if any("driver" in why for _, why in newest_misses):
+            fix = " Update the NVIDIA driver to use the GPU."
+        notes.reasons.append(f"So the CPU build, which runs anywhere.{fix}")
+        return _cpu(newest, machine, notes, key, mention_gpu=False)
+
+    if machine.intel and not any(g.discrete for g in machine.intel):
+        notes.reasons.append(
+            "Only integrated Intel graphics found: XPU wheels target Arc and Data Center GPUs and "
+            "are large, so the CPU build."
+        )
+    return _cpu(newest, machine, notes, key, mention_gpu=gpu == "cpu")
+
+
+def _group(misses: list[tuple[str, str]]) -> str:
+    """[("cu132", w), ("cu130", w), ("cu128", v)] -> "cu132, cu130: w; cu128: v"."""
+    by_why: dict[str, list[str]] = {}
+    for variant, why in misses:
+        by_why.setdefault(why, []).append(variant)
+    return "; ".join(f"{', '.join(vs)}: {why}" for why, vs in by_why.items())
+
+
+def _hardware_phrase(machine: Machine, gpu: str) -> str:
+    if gpu == "nvidia":
+        drv = f" on driver {machine.nvidia.driver_version}" if machine.nvidia.driver_version else ""
+        return f"{_gpu_phrase(machine)}{drv}"
+    if gpu == "amd":
+        return f"AMD GPU {', '.join(machine.amd.gfx_targets)}"
+    return "the Intel GPU"
+
+
+def _cpu(
+    release: Release, machine: Machine, notes: _Notes, key: str, *, mention_gpu: bool
+) -> tuple[Release, str]:
+    offered = release.variants(key)
+    variant = "cpu" if "cpu" in offered else ("pypi" if "pypi" in offered else offered[-1])
+    default = release.pypi_default(key)
+    if mention_gpu:
+        what = "No NVIDIA, AMD or Intel GPU found"
+        if machine.board.kind == "raspberry-pi":
+            what = f"{machine.board.model or 'A Raspberry Pi'} has no GPU PyTorch can use"
+        if default.startswith("cu"):
+            notes.reasons.append(
+                f"{what}, so the CPU build from the cpu index: a bare `pip install torch` here "
+                f"would pull PyPI's {backend_label(default)} build with gigabytes of CUDA libraries."
+            )
+        else:
+            notes.reasons.append(f"{what}, so the CPU build.")
+    return release, variant
+
+
+def _resolve_jetson(
+    machine: Machine, choices: Choices, cat: Catalog, notes: _Notes, index_base: str
+) -> Resolution:
+    jp = machine.board.jetpack
+    route = cat.jetson(jp) if jp else None
+    if route is None:
+        raise UsageError(
+            f"no wheel index is known for JetPack {jp or '(unknown)'} on {machine.board.model or 'this Jetson'}: "
+            "flash JetPack 6 or newer, or build from source with --build source"
+        )
+    versions = route.torch
+    torch = choices.torch or (versions[0] if versions else "")
+    if choices.torch and versions and choices.torch not in versions:
+        notes.problem(
+            f"torch {choices.torch} is not on the Jetson index for JetPack {jp}: "
+            f"it has {', '.join(versions)}",
+            f"torch {choices.torch} is not on the Jetson index, so {versions[0]}",
+        )
+        torch = versions[0]
+    release = cat.release(torch) if torch else None
+    notes.reasons.append(
+        f"{machine.board.model or 'Jetson'} with JetPack {jp}: wheels come from the Jetson AI Lab "
+        f"index ({route.index_url}, CUDA {route.cuda}), built for the Jetson GPU; PyPI's aarch64 "
+        "CUDA wheels cannot drive it."
+    )
+    packages: dict[str, str] = {"torch": torch}
+    wanted = choices.packages or DEFAULT_PACKAGES
+    if release is not None:
+        for name in wanted:
+            if name != "torch" and name in release.companions:
+                packages[name] = release.companions[name]
+    venv = os.path.abspath(os.path.expanduser(choices.venv or ".venv"))
+    resolved = Resolved(
+        channel="stable",
+        backend=route.variant,
+        torch=torch,
+        packages=packages,
+        build="wheel",
+        installer=choices.installer,
+        venv=venv,
+        index_url=route.index_url,
+    )
+    _general_warnings(machine, resolved, notes)
+    return Resolution(
+        resolved,
+        release,
+        route.variant,
+        tuple(notes.reasons),
+        tuple(notes.warnings),
+        tuple(notes.adjusted),
+        choices,
+    )
+
+
+def _resolve_source(
+    machine: Machine, choices: Choices, cat: Catalog, notes: _Notes, gpu: str
+) -> Resolution:
+    """Source builds: any release (or main for nightly), the backend from the hardware."""
+    channel = choices.channel
+    releases = cat.releases("stable")
+    release: Release | None = None
+    if channel == "nightly":
+        torch = "main"
+    elif choices.torch:
+        release = cat.release(choices.torch, "stable")
+        if release is None:
+            known = ", ".join(r.version for r in releases[:6])
+            raise UsageError(
+                f"unknown torch version {choices.torch!r}: known versions include {known}"
+            )
+        torch = release.version
+    else:
+        release = releases[0]
+        torch = release.version
+    asked = choices.backend
+    if asked not in ("auto", ""):
+        problem = _explicit_backend_problem(asked, machine)
+        if problem:
+            notes.problem(problem, f"{asked} is not possible here, so the recommended backend")
+            asked = "auto"
+    if asked in ("auto", ""):
+        asked = _source_backend(machine, cat, gpu)
+        notes.reasons.append(
+            f"Building for {backend_label(asked) if asked != 'cuda' else 'CUDA'} ({asked}), "
+            "from the hardware found."
+        )
+    packages = {"torch": torch}
+    venv = os.path.abspath(os.path.expanduser(choices.venv or ".venv"))
+    resolved = Resolved(
+        channel=channel,
+        backend=asked,
+        torch=torch,
+        packages=packages,
+        build="source",
+        installer=choices.installer,
+        venv=venv,
+        index_url="",
+    )
+    _general_warnings(machine, resolved, notes)
+    return Resolution(
+        resolved,
+        release,
+        asked,
+        tuple(notes.reasons),
+        tuple(notes.warnings),
+        tuple(notes.adjusted),
+        choices,
+    )
+
+
+def _source_backend(machine: Machine, cat: Catalog, gpu: str) -> str:
+    if gpu == "jetson":
+        route = cat.jetson(machine.board.jetpack) if machine.board.jetpack else None
+        return "cu" + route.cuda.replace(".", "") if route else "cuda"
+    if gpu == "nvidia" and machine.nvidia.device_nodes:
+        nvcc = machine.tool("nvcc").version
+        if nvcc:
+            return "cu" + "".join(nvcc.split(".")[:2])
+        return "cuda"
+    if gpu == "amd":
+        rocm = machine.amd.rocm_version
+        return "rocm" + ".".join(rocm.split(".")[:2]) if rocm else "rocm"
+    if gpu == "intel":
+        return "xpu"
+    return "cpu"
+
+
+def _packages(release: Release, choices: Choices, notes: _Notes, channel: str) -> dict[str, str]:
+    explicit = bool(choices.packages)
+    wanted = list(dict.fromkeys(("torch", *(choices.packages or DEFAULT_PACKAGES))))
+    pin = channel != "nightly"
+    packages: dict[str, str] = {"torch": release.version if pin else ""}
+    for name in wanted[1:]:
+        version = release.companions.get(name, "")
+        if version:
+            packages[name] = version if pin else ""
+            continue
+        if name == "torchaudio":
+            why = (
+                f"torchaudio has no release for torch {release.version} "
+                "(its releases stopped after torch 2.11)"
+            )
+        else:
+            why = f"{name} has no release paired with torch {release.version}"
+        if explicit:
+            notes.problem(
+                f"{why}: drop it from --packages or pick an older torch",
+                f"{why}, so it is left out",
+            )
+        else:
+            notes.reasons.append(f"{why[0].upper()}{why[1:]}, so it is left out.")
+    pins = ", ".join(f"{n} {v}" for n, v in packages.items() if v)
+    if pin and len(packages) > 1:
+        notes.reasons.append(f"Companions pinned to the versions released with torch: {pins}.")
+    return packages
+
+
+# Sizes from shared/facts.md (torch 2.15.0, Linux): the CPU build is about 192 MB to download and
+# 0.9 GB installed; PyPI's default CUDA build about 3.0 GB and 5.4 GB. Other backends: not measured,
+# so 0 ("unknown") rather than a guess.
+SIZE_ESTIMATES = {"cpu": (192_000_000, 900_000_000), "cuda": (3_000_000_000, 5_400_000_000)}
+
+
+def estimate_size(variant: str) -> tuple[int, int]:
+    return SIZE_ESTIMATES.get(_kind(variant), (0, 0))
+
+
+def _general_warnings(machine: Machine, resolved: Resolved, notes: _Notes) -> None:
+    GB = 1_000_000_000
+    _, disk_need = estimate_size(resolved.backend)
+    if machine.disk.free and disk_need and machine.disk.free < disk_need + 2 * GB:
+        notes.warnings.append(
+            f"Only {machine.disk.free / GB:.1f} GB free at {machine.disk.path or 'the target'}; "
+            f"this install needs about {disk_need / GB:.1f} GB plus room for pip's cache."
+        )
+    if machine.memory.total and machine.memory.total < 4 * GB:
+        notes.warnings.append(
+            f"Only {machine.memory.total / GB:.1f} GB of RAM: importing torch takes several hundred "
+            "MB; keep models small."
+        )
+    if machine.cpu.arch == "x86_64" and machine.cpu.flags and "avx2" not in machine.cpu.flags:
+        notes.warnings.append(
+            "This CPU has no AVX2: torch runs, but on its slowest generic CPU kernels."
+        )
+    if machine.torch.version:
+        notes.reasons.append(
+            f"The target already has torch {machine.torch.version}; it will be replaced."
+        )
+    for note in machine.notes:
+        notes.warnings.append(note)
+
+
+# --------------------------------------------------------------------------------------------------
+# Public entry points
 
 
 def make_plan(machine: Machine, choices: Choices, catalog: Catalog | None = None) -> Plan:
-    raise NotImplementedError  # the lead is writing this
+    """The exact plan for ``choices`` on ``machine``; UsageError for an impossible combination."""
+    from wizard.plan.wheel import build_plan
+
+    check_venv_path(choices.venv or ".venv", machine)
+    resolution = resolve(machine, choices, catalog, strict=True)
+    return build_plan(machine, choices, resolution, catalog or catalog_mod.load())
+
+
+def explore(machine: Machine, choices: Choices, catalog: Catalog | None = None) -> Options:
+    """Everything a UI needs: options per field, the recommendation and what changed."""
+    cat = catalog or catalog_mod.load()
+    try:
+        res = resolve(machine, choices, cat, strict=False)
+    except UsageError as err:
+        return Options(
+            choices=choices,
+            resolved=None,
+            error=str(err),
+            channels=_channel_options(cat, machine, choices),
+        )
+    release = res.release
+    return Options(
+        choices=res.choices,
+        resolved=res.resolved,
+        channels=_channel_options(cat, machine, choices),
+        versions=_version_options(cat, machine, res),
+        backends=_backend_options(cat, machine, res),
+        packages=_package_options(release, res),
+        installers=_installer_options(machine),
+        builds=(
+            Option("wheel", "Prebuilt wheel", recommended=True, why="minutes, not hours"),
+            Option(
+                "source",
+                "Build from source",
+                why="for custom CUDA archs, lean or debug builds; 30-60 minutes or more",
+            ),
+        ),
+        reasons=res.reasons,
+        warnings=res.warnings,
+        adjusted=res.adjusted,
+    )
+
+
+def _channel_options(cat: Catalog, machine: Machine, choices: Choices) -> tuple[Option, ...]:
+    out = []
+    labels = {"stable": "Stable", "test": "Test (release candidate)", "nightly": "Nightly"}
+    for ch in CHANNELS:
+        rels = cat.releases(ch)
+        fits = [r for r in rels if not _release_fits(r, machine)]
+        why = f"torch {fits[0].version}" if fits else "no build for this machine"
+        out.append(
+            Option(ch, labels[ch], available=bool(fits), recommended=ch == "stable", why=why)
+        )
+    return tuple(out)
+
+
+def _version_options(cat: Catalog, machine: Machine, res: Resolution) -> tuple[Option, ...]:
+    out = []
+    auto = resolve(
+        machine, replace(res.choices, torch="", backend=res.choices.backend), cat, strict=False
+    ).resolved.torch
+    for r in cat.releases(res.resolved.channel):
+        why_not = _release_fits(r, machine)
+        out.append(
+            Option(
+                r.version,
+                r.version,
+                available=not why_not,
+                recommended=r.version == auto,
+                why=why_not or (r.date and f"released {r.date}") or "",
+            )
+        )
+    return tuple(out)
+
+
+def _backend_options(cat: Catalog, machine: Machine, res: Resolution) -> tuple[Option, ...]:
+    release = res.release
+    if release is None or res.variant.startswith("jetson"):
+        return (
+            Option(
+                res.variant,
+                backend_label(res.variant),
+                recommended=True,
+                why=res.reasons[0] if res.reasons else "",
+            ),
+        )
+    auto = resolve(machine, replace(res.choices, backend="auto"), cat, strict=False)
+    out = []
+    for variant in release.variants(machine.platform_key):
+        fit = backend_fit(cat, machine, release, variant)
+        rec = variant == auto.variant and auto.resolved.torch == release.version
+        out.append(
+            Option(
+                variant,
+                backend_label(variant),
+                available=fit.ok or variant == "cpu",
+                recommended=rec,
+                why=fit.why,
+            )
+        )
+    return tuple(out)
+
+
+def _package_options(release: Release | None, res: Resolution) -> tuple[Option, ...]:
+    out = [Option("torch", f"torch {res.resolved.torch}", recommended=True, why="always installed")]
+    for name in DEFAULT_PACKAGES[1:]:
+        version = release.companions.get(name, "") if release else ""
+        if version:
+            out.append(
+                Option(
+                    name,
+                    f"{name} {version}",
+                    recommended=True,
+                    why=f"released with torch {res.resolved.torch}",
+                )
+            )
+        else:
+            out.append(
+                Option(
+                    name, name, available=False, why=f"no release for torch {res.resolved.torch}"
+                )
+            )
+    return tuple(out)
+
+
+def _installer_options(machine: Machine) -> tuple[Option, ...]:
+    uv = machine.tool("uv")
+    uv_ok = uv.found or not machine.source.startswith("host")
+    return (
+        Option("pip", "pip", recommended=not uv.found, why="comes with Python"),
+        Option(
+            "uv",
+            "uv",
+            available=uv_ok,
+            recommended=uv.found,
+            why="much faster venv and install" if uv_ok else "uv is not installed here",
+        ),
+    )

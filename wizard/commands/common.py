@@ -1,0 +1,72 @@
+"""Shared by the commands: the target machine and the choices, from parsed arguments."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from typing import Any
+
+from wizard.errors import UsageError
+from wizard.machine.model import Machine
+from wizard.plan.model import DEFAULT_INDEX_BASE, Choices, SourceOptions
+
+SOURCE_PROFILES = ("release", "lean", "debug", "relwithdebinfo")
+
+
+def _get(args: argparse.Namespace, name: str, default: Any = None) -> Any:
+    value = getattr(args, name, None)
+    return default if value is None else value
+
+
+def target_from_args(args: argparse.Namespace) -> Machine:
+    """The machine to plan for: --profile FILE, --root DIR or this one, then the overrides."""
+    from wizard.machine import target_from_args as machine_target
+
+    return machine_target(args)
+
+
+def choices_from_args(args: argparse.Namespace) -> Choices:
+    packages: tuple[str, ...] = ()
+    raw = _get(args, "packages", "")
+    if raw:
+        packages = tuple(p.strip() for p in raw.split(",") if p.strip())
+        if not packages:
+            raise UsageError("--packages is empty: give e.g. --packages torch,torchvision")
+    profile = _get(args, "source_profile", "release")
+    if profile not in SOURCE_PROFILES:
+        raise UsageError(
+            f"unknown --source-profile {profile!r}: use release, lean, debug or relwithdebinfo"
+        )
+    max_jobs = _get(args, "max_jobs", 0)
+    if max_jobs < 0:
+        raise UsageError(
+            f"--max-jobs {max_jobs} is negative: give a positive number or leave it out"
+        )
+    source = SourceOptions(
+        profile=profile,
+        develop=bool(_get(args, "develop", False)),
+        max_jobs=max_jobs,
+        cuda_arch_list=_get(args, "cuda_arch_list", ""),
+        configure_only=bool(_get(args, "configure_only", False)),
+        ref=_get(args, "source_ref", ""),
+        checkout=_get(args, "source_dir", ""),
+    )
+    if _get(args, "source_url"):
+        source = replace(source, url=args.source_url)
+    return Choices(
+        channel=_get(args, "channel", "stable"),
+        backend=_get(args, "backend", "auto"),
+        torch=_get(args, "torch", ""),
+        packages=packages,
+        build=_get(args, "build", "wheel"),
+        installer=_get(args, "installer", "pip"),
+        venv=_get(args, "venv", ".venv"),
+        index_base=_get(args, "index_base", DEFAULT_INDEX_BASE),
+        allow_insecure_index=bool(_get(args, "allow_insecure_index", False)),
+        source=source,
+    )
+
+
+def target_and_choices(args: argparse.Namespace) -> tuple[Machine, Choices]:
+    choices = choices_from_args(args)
+    return target_from_args(args), choices

@@ -1,0 +1,17 @@
+"""``torch-wizard plan``: print the exact plan for this (or another) machine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from wizard.commands.common import target_and_choices
+from wizard.plan import make_plan
+from wizard.plan.render import render
+
+
+def run(args: argparse.Namespace) -> int:
+    machine, choices = target_and_choices(args)
+    plan = make_plan(machine, choices)
+    sys.stdout.write(render(plan, getattr(args, "format", "text") or "text"))
+    return 0

@@ -1,0 +1,164 @@
+"""Turn a resolution into steps: create the venv, install from the right index, verify.
+
+Every step runs the venv's own interpreter (no activation), so the preview is copyable as is.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import posixpath
+from pathlib import Path
+
+from wizard.catalog import Catalog
+from wizard.machine.model import Machine
+from wizard.plan.model import Choices, Estimate, Plan, Resolved, Step
+from wizard.plan.recommend import Resolution, backend_label, estimate_size
+
+# pip >= 24.1 prints machine-readable `Progress N of M` lines with --progress-bar raw; the pip a
+# new venv is seeded with is often older (Python 3.11's ensurepip has 23.2), so pip is upgraded first.
+PIP_WITH_RAW_PROGRESS = "pip>=24.1"
+
+
+def venv_python(machine: Machine, venv: str) -> str:
+    if machine.os.name == "windows":
+        return ntpath.join(venv, "Scripts", "python.exe")
+    return posixpath.join(venv, "bin", "python")
+
+
+def base_python(machine: Machine) -> list[str]:
+    """The interpreter that creates the venv: the detected one, or the launcher for that version."""
+    if machine.python.executable:
+        return [machine.python.executable]
+    if machine.os.name == "windows":
+        return ["py", f"-{machine.python.minor}"]
+    return [f"python{machine.python.minor}"]
+
+
+def uv_executable(machine: Machine) -> str:
+    tool = machine.tool("uv")
+    return tool.path or "uv"
+
+
+def _venv_exists(resolved: Resolved, machine: Machine) -> bool:
+    if machine.source.startswith("profile:"):
+        return False
+    return (Path(resolved.venv) / "pyvenv.cfg").is_file()
+
+
+def requirement_specs(resolved: Resolved) -> list[str]:
+    return [f"{name}=={ver}" if ver else name for name, ver in resolved.packages.items()]
+
+
+def create_venv_step(machine: Machine, resolved: Resolved) -> Step:
+    if resolved.installer == "uv":
+        python = base_python(machine)
+        wanted = machine.python.minor if python[0] == "py" else python[0]
+        argv = [uv_executable(machine), "venv", "--python", wanted, resolved.venv]
+        return Step(
+            "create-venv", f"Create the virtual environment {resolved.venv} (uv)", tuple(argv)
+        )
+    return Step(
+        "create-venv",
+        f"Create the virtual environment {resolved.venv}",
+        (*base_python(machine), "-m", "venv", resolved.venv),
+    )
+
+
+def install_step(machine: Machine, resolved: Resolved) -> Step:
+    py = venv_python(machine, resolved.venv)
+    specs = requirement_specs(resolved)
+    index = ["--index-url", resolved.index_url] if resolved.index_url else []
+    pre = ["--pre"] if resolved.channel == "nightly" else []
+    what = ", ".join(f"{n} {v}".strip() for n, v in resolved.packages.items())
+    title = f"Install {what} ({backend_label(resolved.backend)})"
+    if resolved.installer == "uv":
+        argv = [uv_executable(machine), "pip", "install", "--python", py, *specs, *index, *pre]
+        return Step("install-torch", title, tuple(argv), progress="uv")
+    argv = [
+        py,
+        "-m",
+        "pip",
+        "install",
+        *specs,
+        *index,
+        *pre,
+        "--progress-bar",
+        "raw",
+        "--no-compile",
+    ]
+    return Step("install-torch", title, tuple(argv), progress="pip")
+
+
+def verify_step(machine: Machine, resolved: Resolved) -> Step:
+    py = venv_python(machine, resolved.venv)
+    try:
+        from wizard.run.verify import verify_argv
+
+        argv = tuple(verify_argv(py, resolved.backend))
+    except ImportError:
+        argv = (py, "-c", "import torch; print(torch.__version__)")
+    return Step("verify", "Verify: import torch, find the device, run a small matmul", argv)
+
+
+def build_plan(machine: Machine, choices: Choices, res: Resolution, cat: Catalog) -> Plan:
+    resolved = res.resolved
+    reasons = list(res.reasons)
+    warnings = list(res.warnings)
+    steps: list[Step] = []
+    exists = _venv_exists(resolved, machine)
+    if exists:
+        reasons.append(f"{resolved.venv} is already a virtual environment, so it is reused.")
+    else:
+        steps.append(create_venv_step(machine, resolved))
+    download, disk = estimate_size(resolved.backend)
+    estimate = Estimate(download=download, disk=disk)
+
+    if resolved.build == "source":
+        from wizard.plan.source import source_plan
+
+        sp = source_plan(machine, choices, resolved, venv_python(machine, resolved.venv), cat)
+        steps.extend(sp.steps)
+        reasons.extend(sp.reasons)
+        warnings.extend(sp.warnings)
+        estimate = sp.estimate
+        if not choices.source.configure_only:
+            steps.append(verify_step(machine, resolved))
+    else:
+        if resolved.installer == "pip":
+            steps.append(
+                Step(
+                    "upgrade-pip",
+                    "Upgrade pip in the venv (24.1+ reports download progress)",
+                    (
+                        venv_python(machine, resolved.venv),
+                        "-m",
+                        "pip",
+                        "install",
+                        "--upgrade",
+                        PIP_WITH_RAW_PROGRESS,
+                        "--progress-bar",
+                        "off",
+                    ),
+                )
+            )
+            reasons.append(
+                "pip runs with --no-compile: compiling thousands of torch files to .pyc roughly "
+                "doubles the install time; Python compiles what it imports on first use."
+            )
+        else:
+            reasons.append("uv creates the venv and installs much faster than pip.")
+        if resolved.index_url:
+            reasons.append(
+                f"Packages come only from {resolved.index_url} (--index-url, never "
+                "--extra-index-url, so no package can be swapped in from another index)."
+            )
+        steps.append(install_step(machine, resolved))
+        steps.append(verify_step(machine, resolved))
+    return Plan(
+        target=machine,
+        choice=resolved,
+        steps=tuple(steps),
+        reasons=tuple(reasons),
+        warnings=tuple(dict.fromkeys(warnings)),
+        estimate=estimate,
+    )
