@@ -9,6 +9,7 @@ every option with whether it can be chosen.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -92,11 +93,16 @@ def cuda_of(variant: str) -> str:
     return f"{digits[:-1]}.{digits[-1]}"
 
 
+_VARIANT = re.compile(r"(?P<cuda>cu\d{3})|(?P<rocm>rocm\d+(\.\d+){0,2})|(?P<other>cpu|xpu|pypi)")
+
+
 def _kind(variant: str) -> str:
-    if variant.startswith("cu"):
-        return "cuda"
-    if variant.startswith("rocm"):
-        return "rocm"
+    """ "cuda", "rocm", "cpu", "xpu", "pypi", "jetson"; the name itself when unknown."""
+    m = _VARIANT.fullmatch(variant)
+    if m:
+        return "cuda" if m["cuda"] else "rocm" if m["rocm"] else variant
+    if variant.startswith("jetson"):
+        return "jetson"
     return variant
 
 
@@ -522,9 +528,12 @@ def _choose_backend(
     return _recommend(cat, machine, candidates, notes, gpu)
 
 
-def _explicit_backend_problem(asked: str, machine: Machine) -> str:
+def _explicit_backend_problem(asked: str, machine: Machine, *, source: bool = False) -> str:
     osname = machine.os.name
-    kind = _kind(asked)
+    generic = source and asked in ("cuda", "rocm")
+    if not (_VARIANT.fullmatch(asked) or asked == "jetson" or generic):
+        return f"unknown backend {asked!r}: use auto, cpu, cuXYZ (e.g. cu126), rocmX.Y or xpu"
+    kind = asked if generic else _kind(asked)
     if kind == "cuda" and osname == "macos":
         return (
             "CUDA is not available on macOS (Apple has no NVIDIA drivers): use --backend auto, "
@@ -534,8 +543,6 @@ def _explicit_backend_problem(asked: str, machine: Machine) -> str:
         return f"ROCm wheels exist only for Linux, not {osname}: use --backend auto or cpu"
     if kind == "jetson" and machine.board.kind != "jetson":
         return "--backend jetson is only for NVIDIA Jetson boards: use --backend auto"
-    if kind not in ("cuda", "rocm", "cpu", "xpu", "pypi", "jetson"):
-        return f"unknown backend {asked!r}: use auto, cpu, cuXYZ (e.g. cu126), rocmX.Y or xpu"
     return ""
 
 
@@ -728,7 +735,7 @@ def _resolve_source(
         torch = release.version
     asked = choices.backend
     if asked not in ("auto", ""):
-        problem = _explicit_backend_problem(asked, machine)
+        problem = _explicit_backend_problem(asked, machine, source=True)
         if problem:
             notes.problem(problem, f"{asked} is not possible here, so the recommended backend")
             asked = "auto"
@@ -789,20 +796,16 @@ def _packages(release: Release, choices: Choices, notes: _Notes, channel: str) -
         if version:
             packages[name] = version if pin else ""
             continue
+        why = f"there is no {name} release paired with torch {release.version}"
         if name == "torchaudio":
-            why = (
-                f"torchaudio has no release for torch {release.version} "
-                "(its releases stopped after torch 2.11)"
-            )
-        else:
-            why = f"{name} has no release paired with torch {release.version}"
+            why += " (torchaudio releases stopped after torch 2.11)"
         if explicit:
             notes.problem(
                 f"{why}: drop it from --packages or pick an older torch",
                 f"{why}, so it is left out",
             )
         else:
-            notes.reasons.append(f"{why[0].upper()}{why[1:]}, so it is left out.")
+            notes.reasons.append(f"T{why[1:]}, so it is left out.")
     pins = ", ".join(f"{n} {v}" for n, v in packages.items() if v)
     if pin and len(packages) > 1:
         notes.reasons.append(f"Companions pinned to the versions released with torch: {pins}.")
