@@ -6,8 +6,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from wizard.plan.model import Step
+from wizard.run.verify import VerifyReport
 
 Outcome = Literal["ok", "failed", "cancelled"]
+# What became of the target venv: "created" (this run made it and kept it), "removed" (this run made
+# it, failed before torch was installed, and deleted it again), "existing" (it was there before and
+# was never deleted), "absent" (never created), "partial" (made by this run; removal failed).
+VenvState = Literal["created", "removed", "existing", "absent", "partial", ""]
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,19 @@ class Finished:
     failed_step: str = ""  # the id of the step that failed
     returncode: int = 0
     tail: tuple[str, ...] = field(default_factory=tuple)  # last lines of the failing step
+    venv_state: VenvState = ""
+    venv_note: str = ""  # one sentence: what became of the venv
+    verify: VerifyReport | None = None  # the verification report, when the verify step ran
+    problems: tuple[str, ...] = ()  # preflight problems or verification diagnoses
+    duration: float = 0.0  # seconds, the whole run
 
 
-Event = StepStarted | Output | Progress | StepFinished | Finished
+@dataclass(frozen=True)
+class Notice:
+    """Something the runner itself says (a timeout, a cancel in progress, leftover processes)."""
+
+    index: int  # the step it concerns, -1 for the run as a whole
+    text: str
+
+
+Event = StepStarted | Output | Progress | StepFinished | Finished | Notice

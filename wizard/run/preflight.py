@@ -1,0 +1,155 @@
+"""Checks before the first step runs, so a plan fails before it writes anything.
+
+- The venv path is usable: not a file, writable, empty or an existing venv, not a system Python
+  prefix (PEP 668: never install into a system interpreter; the plan always uses a venv).
+- The interpreter that creates the venv can: ``python -m venv`` needs ``ensurepip`` (Debian and
+  Ubuntu split it into ``python3.X-venv``), otherwise name the package or offer uv / virtualenv.
+- Enough free disk where the venv goes: the plan's estimate plus room for pip's cache.
+
+Each check returns "" or one sentence naming the problem and the fix. The numeric checks are pure
+functions; ``check_plan`` gathers the real numbers (``os.statvfs``) and runs them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from wizard.plan.model import Plan, Step
+
+GB = 1_000_000_000
+MB = 1_000_000
+# Beyond the installed size: pip's HTTP cache keeps the downloaded wheels, and unpacking needs a
+# temporary copy; uv's cache behaves the same. At least this much, or the download size if larger.
+CACHE_MARGIN = 300 * MB
+DEBIAN_LIKE = ("debian", "ubuntu")
+
+
+def _fmt(n: int) -> str:
+    return f"{n / GB:.1f} GB" if n >= GB else f"{n / MB:.0f} MB"
+
+
+def disk_problem(free: int, installed: int, download: int, where: str) -> str:
+    """Pure: "" when ``free`` bytes hold the install plus the cache margin."""
+    need = installed + max(download, CACHE_MARGIN)
+    if free >= need:
+        return ""
+    return (
+        f"only {_fmt(free)} free at {where} but this install needs about {_fmt(need)} "
+        f"({_fmt(installed)} installed plus {_fmt(max(download, CACHE_MARGIN))} for the download "
+        "cache): free some space or choose another --venv"
+    )
+
+
+def existing_parent(path: Path) -> Path:
+    p = path
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def free_bytes(path: Path) -> int:
+    return shutil.disk_usage(existing_parent(path)).free
+
+
+def system_prefixes() -> set[Path]:
+    out = {Path(sys.base_prefix)}
+    out.update(Path(p) for p in ("/usr", "/usr/local", "/opt/homebrew", "/"))
+    return {p.resolve() for p in out}
+
+
+def venv_problem(venv: Path, creates: bool, prefixes: Iterable[Path] = ()) -> str:
+    """Is ``venv`` a path we may create a venv in (``creates``) or an existing venv we may use?"""
+    shown = str(venv)
+    if venv.exists() and not venv.is_dir():
+        return f"the venv path {shown} is a file, not a folder: choose another --venv"
+    resolved = venv.resolve()
+    if resolved in set(prefixes) or (resolved / "EXTERNALLY-MANAGED").exists():
+        return (
+            f"{shown} is a system Python installation, and installing into it could break the "
+            "system: choose a new folder such as .venv"
+        )
+    if venv.is_dir():
+        is_venv = (venv / "pyvenv.cfg").is_file()
+        if not is_venv and any(venv.iterdir()):
+            return (
+                f"{shown} has files in it but is not a virtual environment: choose an empty or "
+                "new folder, or an existing venv"
+            )
+        if not is_venv and not creates:
+            return f"{shown} is not a virtual environment: create it first or drop --venv"
+        if not os.access(venv, os.W_OK):
+            return f"{shown} is not writable: choose a folder you own"
+        return ""
+    if not creates:
+        return f"the venv {shown} does not exist: create it or let the plan create it"
+    parent = existing_parent(venv)
+    if not os.access(parent, os.W_OK):
+        return f"cannot create {shown}: {parent} is not writable; choose a folder you own"
+    return ""
+
+
+def venv_tool_problem(step: Step, distro_id: str, distro_like: tuple[str, ...], run: Callable[[list[str]], int]) -> str:
+    """For ``python -m venv`` steps: can that python seed pip? ``run`` returns an exit code."""
+    argv = list(step.argv)
+    if "-m" not in argv or argv[argv.index("-m") + 1 : argv.index("-m") + 2] != ["venv"]:
+        return ""
+    python = argv[: argv.index("-m")]
+    try:
+        code = run([*python, "-c", "import ensurepip, venv"])
+    except (OSError, subprocess.SubprocessError):
+        return f"cannot run {python[0]} to create the venv: install that Python or pass --python"
+    if code == 0:
+        return ""
+    families = {distro_id, *distro_like}
+    if families & set(DEBIAN_LIKE):
+        version = ""
+        try:
+            out = subprocess.run(
+                [*python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=10, check=False,
+            )
+            version = out.stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+        pkg = f"python{version}-venv" if version else "python3-venv"
+        return (
+            f"{python[0]} cannot create virtual environments (ensurepip is missing): run "
+            f"'sudo apt install {pkg}', or use --installer uv"
+        )
+    return (
+        f"{python[0]} cannot create virtual environments (ensurepip is missing): install your "
+        "distribution's venv package, or use --installer uv, or 'pip install virtualenv'"
+    )
+
+
+def _run_quiet(argv: list[str]) -> int:
+    return subprocess.run(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        timeout=30, check=False,
+    ).returncode
+
+
+def check_plan(plan: Plan, free: Callable[[Path], int] = free_bytes) -> list[str]:
+    """Every problem that stops ``plan`` before it starts (empty: good to go)."""
+    venv = Path(plan.choice.venv).expanduser()
+    creates = any(s.id == "create-venv" for s in plan.steps)
+    problems = []
+    p = venv_problem(venv, creates, system_prefixes())
+    if p:
+        return [p]
+    for step in plan.steps:
+        if step.id == "create-venv":
+            p = venv_tool_problem(step, plan.target.os.distro_id, plan.target.os.distro_like, _run_quiet)
+            if p:
+                problems.append(p)
+    est = plan.estimate
+    if est.disk or est.download:
+        p = disk_problem(free(venv), est.disk, est.download, str(existing_parent(venv)))
+        if p:
+            problems.append(p)
+    return problems
