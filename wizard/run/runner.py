@@ -44,7 +44,7 @@ from wizard.run.events import (
 )
 from wizard.run.lines import LineSplitter, ProgressParser, Reading
 from wizard.run.paths import log_dir, new_log_path
-from wizard.run.verify import VerifyReport, diagnose, parse_report
+from wizard.run.verify import MARKER, VerifyReport, diagnose, parse_report
 
 CHUNK = 64 * 1024
 TAIL = 20
@@ -368,12 +368,12 @@ class Runner:
                 got, hide = parser.read(line)
                 if got is not None:
                     reading = got
-                if hide:
+                if keep and len(run.kept) < VERIFY_KEEP:
+                    run.kept.append(line)
+                if hide or (keep and line.startswith(MARKER)):
                     continue
                 pending.append(line)
                 run.tail.append(line)
-                if keep and len(run.kept) < VERIFY_KEEP:
-                    run.kept.append(line)
 
         try:
             while True:

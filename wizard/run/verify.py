@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 MARKER = "TORCH_WIZARD_VERIFY"
 
 VERIFY_SCRIPT = r'''
-import json, sys, time
+import json, sys, time, warnings
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 MARKER = "TORCH_WIZARD_VERIFY"
 backend = sys.argv[1] if len(sys.argv) > 1 else ""
 rep = {"python": sys.version.split()[0], "executable": sys.executable, "backend": backend,
