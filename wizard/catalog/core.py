@@ -4,14 +4,60 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 CHANNELS = ("stable", "test", "nightly")
+PLATFORM_KEYS = (
+    "linux-x86_64",
+    "linux-aarch64",
+    "windows-x86_64",
+    "windows-arm64",
+    "macos-arm64",
+    "macos-x86_64",
+)
+# Platforms an arch rule without "platforms" covers (the x86_64 builds share one arch list).
+_DEFAULT_ARCH_PLATFORMS = ("linux-x86_64", "windows-x86_64")
+
+
+def variant_kind(variant: str) -> str:
+    """ "cuda", "rocm", "xpu", "cpu", "pypi", "jetson" or "" for an index variant name."""
+    if re.fullmatch(r"cu\d{3}", variant):
+        return "cuda"
+    if re.fullmatch(r"rocm\d+\.\d+(\.\d+)?", variant):
+        return "rocm"
+    if variant in ("xpu", "cpu", "pypi"):
+        return variant
+    if variant.startswith("jetson-"):
+        return "jetson"
+    return ""
+
+
+def cuda_version(variant: str) -> str:
+    """ "12.6" for "cu126", "11.8" for "cu118"; "" for a non-CUDA variant."""
+    if variant_kind(variant) != "cuda":
+        return ""
+    digits = variant[2:]
+    return f"{digits[:-1]}.{digits[-1]}"
+
+
+def rocm_version(variant: str) -> str:
+    """ "6.2.4" for "rocm6.2.4"; "" for a non-ROCm variant."""
+    return variant[4:] if variant_kind(variant) == "rocm" else ""
+
+
+def variant_order(variant: str) -> tuple[int, tuple[int, ...]]:
+    """Sort key giving the catalog's order: newest CUDA, newest ROCm (compared as versions, so
+    rocm7.14 > rocm7.2), xpu, cpu, then pypi. Use ``sorted(..., key=variant_order)``."""
+    kind = variant_kind(variant)
+    if kind in ("cuda", "rocm"):
+        number = cuda_version(variant) or rocm_version(variant)
+        return (0 if kind == "cuda" else 1, tuple(-x for x in Version(number).release))
+    return ({"xpu": 2, "cpu": 3, "pypi": 4, "jetson": 5}.get(kind, 6), ())
 
 
 def index_url(base: str, channel: str, variant: str) -> str:
@@ -35,6 +81,9 @@ class Release:
     glibc_min: str = ""
     macos_min: str = ""  # for macos-arm64
     sources: tuple[str, ...] = ()
+    pythons_ft: tuple[str, ...] = ()  # free-threaded builds with wheels, e.g. ("3.14t",)
+    min_os: dict[str, str] = field(default_factory=dict)  # platform key -> glibc / macOS floor
+    note: str = ""
 
     @property
     def pre(self) -> bool:
@@ -50,7 +99,35 @@ class Release:
     def pypi_default(self, platform_key: str) -> str:
         return self.pypi_defaults.get(platform_key, "")
 
+    @property
+    def python_range(self) -> tuple[str, str]:
+        """(oldest, newest) CPython minor with wheels, e.g. ("3.10", "3.14"); ("", "") if unknown."""
+        if not self.pythons:
+            return ("", "")
+        ordered = sorted(self.pythons, key=lambda p: Version(p))
+        return (ordered[0], ordered[-1])
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """Platform keys with at least one variant."""
+        return tuple(k for k in PLATFORM_KEYS if self.variants_by_platform.get(k))
+
+    def offers(self, platform_key: str, variant: str) -> bool:
+        return variant in self.variants(platform_key)
+
+    def os_floor(self, platform_key: str) -> str:
+        """The glibc ("2.28") or macOS ("14.0") version the wheels for ``platform_key`` need."""
+        if platform_key in self.min_os:
+            return self.min_os[platform_key]
+        if platform_key == "linux-x86_64":
+            return self.glibc_min
+        if platform_key == "macos-arm64":
+            return self.macos_min
+        return ""
+
     def supports_python(self, minor: str) -> bool:
+        from packaging.specifiers import SpecifierSet  # lazy: pulls packaging.tags (~10 ms)
+
         if self.pythons and minor not in self.pythons:
             return False
         if self.requires_python:
@@ -68,6 +145,8 @@ class JetsonRoute:
     variant: str  # "jetson-jp6-cu126"
     torch: tuple[str, ...] = ()  # versions known on that index, newest first
     source: str = ""
+    pythons: tuple[str, ...] = ()  # CPython minors of the known wheels ("3.10")
+    l4t: str = ""  # L4T major release ("36")
 
 
 @dataclass(frozen=True)
@@ -76,6 +155,17 @@ class ArchRule:
     torch: str  # a specifier on the torch version, e.g. ">=2.8"
     archs: tuple[str, ...]
     source: str = ""
+    ptx: tuple[str, ...] = ()  # archs also shipped as PTX
+    platforms: tuple[str, ...] = _DEFAULT_ARCH_PLATFORMS
+
+    def matches(self, variant: str, torch_version: Version, platform_key: str) -> bool:
+        from packaging.specifiers import SpecifierSet  # lazy: pulls packaging.tags (~10 ms)
+
+        return (
+            variant in self.variants
+            and platform_key in self.platforms
+            and torch_version in SpecifierSet(self.torch, prereleases=True)
+        )
 
 
 class Catalog:
@@ -103,12 +193,17 @@ class Catalog:
             for major, floor in cuda["driver_floors"].items()
         }
         self._arch_rules = tuple(
-            ArchRule(tuple(r["variants"]), r["torch"], tuple(r["archs"]), r.get("source", ""))
+            ArchRule(
+                tuple(r["variants"]),
+                r["torch"],
+                tuple(r["archs"]),
+                r.get("source", ""),
+                tuple(r.get("ptx", ())),
+                tuple(r.get("platforms", _DEFAULT_ARCH_PLATFORMS)),
+            )
             for r in cuda["arch_rules"]
         )
-        self._rocm = {
-            name: frozenset(entry["gfx"]) for name, entry in rocm["variants"].items()
-        }
+        self._rocm = {name: frozenset(entry["gfx"]) for name, entry in rocm["variants"].items()}
         self._jetson = tuple(
             JetsonRoute(
                 jetpack=j["jetpack"],
@@ -117,9 +212,12 @@ class Catalog:
                 variant=j["variant"],
                 torch=tuple(j.get("torch", ())),
                 source=j.get("source", ""),
+                pythons=tuple(j.get("pythons", ())),
+                l4t=j.get("l4t", ""),
             )
             for j in jetson["routes"]
         )
+        self._jetson_notes: dict[str, str] = dict(jetson.get("notes", {}))
 
     def releases(self, channel: str = "stable") -> tuple[Release, ...]:
         return self._releases.get(channel, ())
@@ -134,30 +232,89 @@ class Catalog:
         major = cuda.split(".")[0]
         return self._floors.get(major, {}).get(os_name, "")
 
-    def cuda_archs(self, variant: str, torch_version: str) -> tuple[str, ...]:
+    def arch_rule(
+        self, variant: str, torch_version: str, platform_key: str = "linux-x86_64"
+    ) -> ArchRule | None:
+        """The first arch rule for that build (see cuda.json), or None if none is known."""
         v = Version(torch_version)
         for rule in self._arch_rules:
-            if variant in rule.variants and v in SpecifierSet(rule.torch, prereleases=True):
-                return rule.archs
-        return ()
+            if rule.matches(variant, v, platform_key):
+                return rule
+        return None
 
-    def covers_cc(self, variant: str, torch_version: str, cc: str) -> bool:
+    def cuda_archs(
+        self, variant: str, torch_version: str, platform_key: str = "linux-x86_64"
+    ) -> tuple[str, ...]:
+        rule = self.arch_rule(variant, torch_version, platform_key)
+        return rule.archs if rule else ()
+
+    def covers_cc(
+        self, variant: str, torch_version: str, cc: str, platform_key: str = "linux-x86_64"
+    ) -> bool:
         """Does the build run natively on a GPU of compute capability ``cc``?
 
         A cubin for sm_XY runs on sm_XZ with Z >= Y (same major); we do not count on PTX JIT
         (slow first start, and not shipped for every arch)."""
-        archs = self.cuda_archs(variant, torch_version)
+        archs = self.cuda_archs(variant, torch_version, platform_key)
         if not archs or not cc:
             return False
-        major, minor = (int(x) for x in cc.split(".")[:2])
+        try:
+            major, minor = (int(x) for x in cc.split(".")[:2])
+        except ValueError:
+            return False
         for arch in archs:
             a_major, a_minor = (int(x) for x in arch.split(".")[:2])
             if a_major == major and a_minor <= minor:
                 return True
         return False
 
+    def cuda_variants_for_cc(
+        self, release: Release, cc: str, platform_key: str = "linux-x86_64"
+    ) -> tuple[str, ...]:
+        """The CUDA variants of ``release`` on ``platform_key`` that run on compute capability
+        ``cc``, newest CUDA first."""
+        return tuple(
+            v
+            for v in release.variants(platform_key)
+            if variant_kind(v) == "cuda" and self.covers_cc(v, release.version, cc, platform_key)
+        )
+
+    def newest_supporting(
+        self,
+        platform_key: str,
+        python_minor: str = "",
+        channel: str = "stable",
+        variant: str = "",
+    ) -> Release | None:
+        """The newest release with wheels for ``platform_key`` (and for CPython
+        ``python_minor``, and offering ``variant``, when given)."""
+        for release in self.releases(channel):
+            if not release.variants(platform_key):
+                continue
+            if python_minor and not release.supports_python(python_minor):
+                continue
+            if variant and not release.offers(platform_key, variant):
+                continue
+            return release
+        return None
+
+    def rocm_variants_for_gfx(self, release: Release, gfx: str) -> tuple[str, ...]:
+        """The ROCm variants of ``release`` (Linux x86_64) built for ``gfx``, newest first."""
+        return tuple(
+            v
+            for v in release.variants("linux-x86_64")
+            if variant_kind(v) == "rocm" and gfx in self.rocm_gfx(v)
+        )
+
     def rocm_gfx(self, variant: str) -> frozenset[str]:
         return self._rocm.get(variant, frozenset())
+
+    def jetson_routes(self) -> tuple[JetsonRoute, ...]:
+        return self._jetson
+
+    def jetson_note(self, jetpack: str) -> str:
+        """Why a JetPack has no route (JetPack 5 and older), "" when it has one or is unknown."""
+        return self._jetson_notes.get(jetpack.split(".")[0], "")
 
     def jetson(self, jetpack: str) -> JetsonRoute | None:
         major = jetpack.split(".")[0]
@@ -180,11 +337,18 @@ def _release(data: dict[str, Any], channel: str) -> Release:
         glibc_min=data.get("glibc_min", ""),
         macos_min=data.get("macos_min", ""),
         sources=tuple(data.get("sources", ())),
+        pythons_ft=tuple(data.get("pythons_ft", ())),
+        min_os=dict(data.get("min_os", {})),
+        note=data.get("note", ""),
     )
 
 
+_DATA = Path(__file__).resolve().parent / "data"
+
+
 def _read(name: str) -> Any:
-    return json.loads(resources.files("wizard.catalog").joinpath("data", name).read_text("utf-8"))
+    # A plain path, not importlib.resources (~8 ms of imports): the data ships inside the package.
+    return json.loads((_DATA / name).read_text("utf-8"))
 
 
 @functools.cache
