@@ -1,0 +1,75 @@
+"""The base of every step: Back/Next bindings and dismissal with a StepResult."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Generic, TypeVar
+
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Button
+
+from wizard.ui.state import Back, Cancel, Next
+
+T = TypeVar("T")
+
+
+class WizardScreen(Screen[Any], Generic[T]):
+    """A step of the flow. Dismisses with ``Next(value)``, ``Back()`` or ``Cancel()``.
+
+    Enter is a priority binding: it moves on from wherever the focus is (a radio set, an input),
+    so pressing only Enter accepts every recommendation. Space picks an option.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "next",
+            "Next",
+            priority=True,
+            id="next",
+            tooltip="Accept what is shown and go to the next step",
+        ),
+        Binding("escape", "back", "Back", id="back", tooltip="Go to the previous step"),
+    ]
+
+    step_name: ClassVar[str] = ""
+    can_go_back: ClassVar[bool] = True
+
+    def __init__(self, steps: tuple[str, ...]) -> None:
+        super().__init__()
+        self.steps = steps
+
+    # -- subclasses -------------------------------------------------------------------------
+    def next_value(self) -> T | None:
+        """The value to hand forward, or None to stay (after telling the user why)."""
+        raise NotImplementedError
+
+    # -- actions ----------------------------------------------------------------------------
+    def action_next(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Button) and focused.id not in ("next", None):
+            focused.press()
+            return
+        value = self.next_value()
+        if value is not None:
+            self.dismiss(Next(value))
+
+    def action_back(self) -> None:
+        if self.can_go_back:
+            self.dismiss(Back())
+
+    def action_cancel_wizard(self) -> None:
+        self.dismiss(Cancel())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "back" or self.can_go_back
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "next":
+            event.stop()
+            value = self.next_value()
+            if value is not None:
+                self.dismiss(Next(value))
+        elif event.button.id == "back":
+            event.stop()
+            self.action_back()

@@ -1,0 +1,326 @@
+"""Step 2: the choices. Every change re-runs ``explore``; impossible options are disabled with why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Checkbox, Footer, Input, Label, RadioSet, Static
+
+from wizard.errors import UsageError
+from wizard.machine.model import Machine
+from wizard.plan.model import Choices, Plan
+from wizard.plan.recommend import Option, Options, check_venv_path
+from wizard.ui.screens.base import WizardScreen
+from wizard.ui.state import machine_summary
+from wizard.ui.widgets import NavBar, PickBox, StepBar, nav_button, option_set
+
+Explorer = Callable[[Machine, Choices], Options]
+Planner = Callable[[Machine, Choices], Plan]
+
+FIELDS = ("channel", "build", "installer", "torch", "backend")
+
+
+class VenvPath(Validator):
+    """The venv path is checked as it is typed: a file, a non-venv folder with files, a system
+    prefix or a read-only place is refused with the planner's own sentence."""
+
+    def __init__(self, machine: Machine) -> None:
+        super().__init__()
+        self.machine = machine
+
+    def validate(self, value: str) -> ValidationResult:
+        if not value.strip():
+            return self.failure("Give a folder for the virtual environment, e.g. .venv")
+        try:
+            check_venv_path(value.strip(), self.machine)
+        except UsageError as err:
+            return self.failure(str(err).replace("--venv ", "", 1))
+        return self.success()
+
+
+def field_options(options: Options, name: str) -> tuple[Option, ...]:
+    """The options a field offers; torch versions only those this machine can install."""
+    if name == "channel":
+        return options.channels
+    if name == "build":
+        return options.builds
+    if name == "installer":
+        return options.installers
+    if name == "torch":
+        return tuple(o for o in options.versions if o.available)
+    if name == "backend":
+        return options.backends
+    raise KeyError(name)
+
+
+def selected_value(options: Options, name: str) -> str:
+    c, r = options.choices, options.resolved
+    if name == "channel":
+        return c.channel
+    if name == "build":
+        return c.build
+    if name == "installer":
+        return c.installer
+    if name == "torch":
+        return r.torch if r else c.torch
+    if name == "backend":
+        return r.backend if r else c.backend
+    raise KeyError(name)
+
+
+def why_content(options: Options, venv_error: str = "") -> Content:
+    """The Why panel: what went wrong, what changed, why the recommendation, what is not offered."""
+    lines: list[Content] = []
+    if venv_error:
+        lines.append(Content.assemble(("✗ venv: ", "bold $text-error"), venv_error))
+    if options.error:
+        lines.append(Content.assemble(("✗ ", "bold $text-error"), options.error))
+    for note in options.adjusted:
+        lines.append(Content.assemble(("Changed: ", "bold $text-warning"), note))
+    for reason in options.reasons:
+        lines.append(Content.assemble(("• ", "$text-success"), reason))
+    for warning in options.warnings:
+        lines.append(Content.assemble(("! ", "bold $text-warning"), warning))
+    groups: dict[str, list[str]] = {}
+    for title, opts in (
+        ("Channel", options.channels),
+        ("Backend", options.backends),
+        ("Package", options.packages),
+        ("Installer", options.installers),
+    ):
+        for o in opts:
+            if not o.available:
+                groups.setdefault(f"{title} {{}}: {o.why}", []).append(o.value)
+    for template, values in groups.items():
+        lines.append(
+            Content.assemble(
+                ("✗ ", "$text-error"), (template.format(", ".join(values)), "$text-muted")
+            )
+        )
+    return Content("\n").join(lines)
+
+
+def with_field(choices: Choices, name: str, value: str) -> Choices:
+    """``choices`` with one radio field set (the values come from the planner's own options)."""
+    if name == "channel":
+        return replace(choices, channel=value)  # type: ignore[arg-type]
+    if name == "build":
+        return replace(choices, build=value)  # type: ignore[arg-type]
+    if name == "installer":
+        return replace(choices, installer=value)  # type: ignore[arg-type]
+    if name == "torch":
+        return replace(choices, torch=value)
+    if name == "backend":
+        return replace(choices, backend=value)
+    raise KeyError(name)
+
+
+class ChoicesScreen(WizardScreen[Choices]):
+    step_name = "choices"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", "Next field", id="next-field", show=True),
+        Binding(
+            "ctrl+r",
+            "reset",
+            "Recommended",
+            id="reset",
+            tooltip="Go back to the recommended choices",
+        ),
+    ]
+
+    def __init__(
+        self,
+        steps: tuple[str, ...],
+        machine: Machine,
+        choices: Choices,
+        explorer: Explorer,
+        planner: Planner,
+        message: str = "",
+    ) -> None:
+        super().__init__(steps)
+        self.machine = machine
+        self.explorer = explorer
+        self.planner = planner
+        self.message = message
+        self.options = explorer(machine, choices)
+        self.venv_error = ""
+        self._shown: dict[str, tuple[tuple[Option, ...], str]] = {}
+
+    @property
+    def choices(self) -> Choices:
+        return self.options.choices
+
+    def compose(self) -> ComposeResult:
+        yield StepBar(self.steps, self.step_name)
+        yield Static(machine_summary(self.machine), id="summary", markup=False)
+        with VerticalScroll(id="form"):
+            for name, title in (
+                ("channel", "Channel"),
+                ("build", "Build"),
+                ("installer", "Installer"),
+            ):
+                with Horizontal(classes="field", id=f"row-{name}"):
+                    yield Label(title, classes="field-label")
+                    yield self._make_set(name)
+            with Horizontal(classes="field", id="row-packages"):
+                yield Label("Packages", classes="field-label")
+                yield Horizontal(*self._package_boxes(), id="packages")
+            with Horizontal(id="lists"):
+                with Vertical(id="col-torch", classes="list-col"):
+                    yield Label("Torch version", classes="list-label")
+                    yield self._make_set("torch")
+                with Vertical(id="col-backend", classes="list-col"):
+                    yield Label("Backend", classes="list-label")
+                    yield self._make_set("backend")
+            with Horizontal(classes="field", id="row-venv"):
+                yield Label("Venv", classes="field-label")
+                yield Input(
+                    self.choices.venv,
+                    id="venv",
+                    compact=True,
+                    validators=[VenvPath(self.machine)],
+                    validate_on=["changed", "submitted"],
+                    placeholder=".venv",
+                )
+        with VerticalScroll(id="why"):
+            yield Static(why_content(self.options), id="why-text", markup=False)
+        yield NavBar([nav_button("Back", "back"), nav_button("Next", "next", primary=True)])
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.message:
+            self.notify(self.message, severity="error", markup=False, timeout=8)
+        self.query_one("#set-backend", RadioSet).focus()
+        for name in FIELDS:
+            self._highlight_pressed(name)
+
+    # -- building the fields ------------------------------------------------------------------
+    def _make_set(self, name: str) -> RadioSet:
+        opts = field_options(self.options, name)
+        value = selected_value(self.options, name)
+        self._shown[name] = (opts, value)
+        return option_set(
+            f"set-{name}",
+            opts,
+            value,
+            row=name in ("channel", "build", "installer"),
+            show_value=name == "backend",
+        )
+
+    def _package_boxes(self) -> list[PickBox]:
+        chosen = set(self.options.resolved.packages) if self.options.resolved else set()
+        boxes = []
+        for opt in self.options.packages:
+            box = PickBox(
+                opt.label,
+                value=opt.value in chosen or opt.value == "torch",
+                name=opt.value,
+                disabled=not opt.available or opt.value == "torch",
+                compact=True,
+                tooltip=opt.why or None,
+            )
+            boxes.append(box)
+        return boxes
+
+    def _highlight_pressed(self, name: str) -> None:
+        """Put the keyboard highlight on the chosen option (RadioSet starts at the first)."""
+        radio = self.query_one(f"#set-{name}", RadioSet)
+        if radio.pressed_index >= 0:
+            radio._selected = radio.pressed_index  # no public setter for the highlight
+
+    async def _refresh(self) -> None:
+        """Re-render only what changed after a new ``explore``."""
+        for name in FIELDS:
+            opts = field_options(self.options, name)
+            value = selected_value(self.options, name)
+            if self._shown.get(name) == (opts, value):
+                continue
+            old = self.query_one(f"#set-{name}", RadioSet)
+            had_focus = old.has_focus
+            parent = old.parent
+            if parent is None:
+                continue
+            await old.remove()
+            new = self._make_set(name)
+            await self.query_one(f"#{parent.id}").mount(new)
+            self._highlight_pressed(name)
+            if had_focus:
+                new.focus()
+        packages = self.query_one("#packages", Horizontal)
+        wanted = [(b.label, b.value, b.disabled) for b in self._package_boxes()]
+        have = [(b.label, b.value, b.disabled) for b in packages.query(Checkbox)]
+        if wanted != have:
+            focused = self.focused
+            focus_name = focused.name if isinstance(focused, Checkbox) else None
+            await packages.remove_children()
+            await packages.mount_all(self._package_boxes())
+            if focus_name:
+                for box in packages.query(Checkbox):
+                    if box.name == focus_name:
+                        box.focus()
+        self.query_one("#why-text", Static).update(why_content(self.options, self.venv_error))
+
+    async def update_choices(self, choices: Choices) -> None:
+        self.options = self.explorer(self.machine, choices)
+        await self._refresh()
+
+    # -- events ---------------------------------------------------------------------------------
+    @on(RadioSet.Changed)
+    async def _picked(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        name = (event.radio_set.id or "").removeprefix("set-")
+        value = event.pressed.name or ""
+        if name not in FIELDS or selected_value(self.options, name) == value:
+            return
+        await self.update_choices(with_field(self.choices, name, value))
+
+    @on(Checkbox.Changed)
+    async def _packages_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        boxes = self.query_one("#packages", Horizontal).query(Checkbox)
+        chosen = tuple(b.name or "" for b in boxes if b.value)
+        await self.update_choices(replace(self.choices, packages=chosen))
+
+    @on(Input.Changed, "#venv")
+    async def _venv_changed(self, event: Input.Changed) -> None:
+        result = event.validation_result
+        if result is not None and not result.is_valid:
+            self.venv_error = "; ".join(result.failure_descriptions)
+            self.query_one("#why-text", Static).update(why_content(self.options, self.venv_error))
+            return
+        self.venv_error = ""
+        await self.update_choices(replace(self.choices, venv=event.value.strip()))
+
+    async def action_reset(self) -> None:
+        base = Choices(
+            venv=self.choices.venv,
+            index_base=self.choices.index_base,
+            allow_insecure_index=self.choices.allow_insecure_index,
+        )
+        await self.update_choices(base)
+        self.notify("Back to the recommended choices.", markup=False)
+
+    def next_value(self) -> Choices | None:
+        if self.venv_error:
+            self.notify(f"venv: {self.venv_error}", severity="error", markup=False)
+            self.query_one("#venv", Input).focus()
+            return None
+        if self.options.error:
+            self.notify(self.options.error, severity="error", markup=False)
+            return None
+        if self.choices.build == "wheel":
+            try:
+                self.planner(self.machine, self.choices)
+            except UsageError as err:
+                self.notify(str(err), severity="error", markup=False)
+                return None
+        return self.choices

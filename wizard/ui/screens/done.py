@@ -1,0 +1,133 @@
+"""Step 5: the outcome: verification, log and receipt, how to use the venv; or what failed and why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Footer, Static
+
+from wizard.run.verify import VerifyReport, diagnose
+from wizard.ui.screens.base import WizardScreen
+from wizard.ui.screens.run import RunResult
+from wizard.ui.state import failure_hints, venv_hints
+from wizard.ui.widgets import NavBar, StepBar, nav_button
+
+
+def headline(result: RunResult) -> Content:
+    f = result.finished
+    if f.outcome == "ok":
+        if result.finished.verify is not None and not result.finished.verify.ok:
+            return Content.styled(
+                "! Installed, but torch does not work as planned", "bold $text-warning"
+            )
+        return Content.styled("✓ PyTorch is installed and works", "bold $text-success")
+    if f.outcome == "cancelled":
+        return Content.styled("■ The install was cancelled", "bold $text-warning")
+    return Content.styled("✗ The install failed", "bold $text-error")
+
+
+def report_lines(
+    report: VerifyReport, backend: str, expected: str, timings: bool = True
+) -> list[str]:
+    lines = [f"torch {report.torch or '?'} on Python {report.python or '?'}"]
+    device = report.device or "?"
+    names = ", ".join(d.name for d in report.devices)
+    lines.append(f"device: {device}" + (f" ({names})" if names else ""))
+    if report.cpu_capability:
+        lines.append(f"CPU kernels: {report.cpu_capability}")
+    if report.gflops and timings:
+        lines.append(f"1024x1024 float32 matmul: {report.gflops:.1f} GFLOP/s")
+    lines.append("exact small matmul: " + ("correct" if report.matmul_ok else "WRONG"))
+    lines += [f"! {d}" for d in diagnose(report, backend, expected)]
+    return lines
+
+
+class DoneScreen(WizardScreen[str]):
+    """Dismisses with Next("quit"), or Back() to return to the preview."""
+
+    step_name = "done"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,q", "next", "Quit", priority=True, id="quit", tooltip="Leave the wizard"),
+        Binding("escape", "back", "Preview", id="back", tooltip="Back to the preview"),
+        Binding("c", "copy_activate", "Copy activate", id="copy-activate"),
+    ]
+
+    def __init__(
+        self,
+        steps: tuple[str, ...],
+        result: RunResult,
+        display_path: Callable[[str], str] = str,
+        show_timings: bool = True,
+    ) -> None:
+        super().__init__(steps)
+        self.result = result
+        self.display_path = display_path
+        self.show_timings = show_timings
+
+    def compose(self) -> ComposeResult:
+        result = self.result
+        f = result.finished
+        plan = result.plan
+        yield StepBar(self.steps, self.step_name)
+        with VerticalScroll(id="done-body", can_focus=True):
+            yield Static(headline(result), id="headline")
+            yield Static(f.message, id="done-message", markup=False)
+            if f.venv_note:
+                yield Static(f.venv_note, id="venv-note", markup=False)
+            if result.finished.verify is not None:
+                lines = report_lines(
+                    result.finished.verify,
+                    plan.choice.backend,
+                    plan.choice.torch,
+                    self.show_timings,
+                )
+                yield Static("Verification:", classes="section")
+                yield Static("\n".join(lines), id="report", markup=False)
+            if f.outcome != "ok":
+                if f.failed_step:
+                    try:
+                        title = plan.step(f.failed_step).title
+                    except KeyError:
+                        title = f.failed_step
+                    code = f" (exit code {f.returncode})" if f.returncode else ""
+                    yield Static(f"Failed step: {title}{code}", id="failed-step", markup=False)
+                if f.tail:
+                    yield Static("Last output:", classes="section")
+                    yield Static("\n".join(f.tail), id="tail", markup=False)
+                if f.outcome == "failed":
+                    yield Static("What to try:", classes="section")
+                    hints = [*f.problems, *failure_hints(f.failed_step, f.tail)]
+                    yield Static("\n".join(f"• {h}" for h in hints), id="hints", markup=False)
+            else:
+                yield Static("Use it:", classes="section")
+                hints = venv_hints(plan.choice.venv, plan.target.os.name)
+                yield Static("\n".join(hints), id="use", markup=False)
+            paths = []
+            if f.log_path:
+                paths.append(f"Log:     {self.display_path(f.log_path)}")
+            if f.receipt_path:
+                paths.append(f"Receipt: {self.display_path(f.receipt_path)}")
+            if paths:
+                yield Static("\n".join(paths), id="paths", markup=False)
+        yield NavBar(
+            [nav_button("Back to preview", "back"), nav_button("Quit", "next", primary=True)]
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#done-body").focus()
+
+    def next_value(self) -> str | None:
+        return "quit"
+
+    def action_copy_activate(self) -> None:
+        plan = self.result.plan
+        line = venv_hints(plan.choice.venv, plan.target.os.name)[0]
+        self.app.copy_to_clipboard(line)
+        self.notify(f"Copied: {line}", markup=False)

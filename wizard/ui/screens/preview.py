@@ -1,0 +1,146 @@
+"""Step 3: the exact commands, as they will run; copy, save, run."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Footer, Static
+
+from wizard.plan.model import Plan
+from wizard.plan.render import command_line, summary
+from wizard.ui.screens.base import WizardScreen
+from wizard.ui.state import fmt_bytes
+from wizard.ui.widgets import NavBar, StepBar, nav_button
+
+
+def estimate_line(plan: Plan) -> str:
+    est = plan.estimate
+    parts = []
+    if est.download:
+        parts.append(f"download about {fmt_bytes(est.download)}")
+    if est.disk:
+        parts.append(f"disk about {fmt_bytes(est.disk)}")
+    if est.minutes:
+        parts.append(f"about {est.minutes:.0f} minutes")
+    free = plan.target.disk.free
+    if free:
+        parts.append(f"{fmt_bytes(free)} free at {plan.target.disk.path}")
+    return ("Estimate: " + ", ".join(parts)) if parts else "Estimate: size unknown for this backend"
+
+
+def notes_content(plan: Plan) -> Content:
+    lines: list[Content] = []
+    for warning in plan.warnings:
+        lines.append(Content.assemble(("! ", "bold $text-warning"), warning))
+    for reason in plan.reasons:
+        lines.append(Content.assemble(("• ", "$text-success"), reason))
+    return Content("\n").join(lines)
+
+
+class PreviewScreen(WizardScreen[str]):
+    """Dismisses with Next("run"), or Next("quit") in dry-run mode."""
+
+    step_name = "preview"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "noop", show=False, priority=True),
+        Binding("c", "app.copy_commands", "Copy", id="copy", tooltip="Copy the commands"),
+        Binding(
+            "s", "app.save_plan('sh')", "Save .sh", id="save-sh", tooltip="Save a shell script"
+        ),
+        Binding(
+            "w",
+            "app.save_plan('ps1')",
+            "Save .ps1",
+            id="save-ps1",
+            tooltip="Save a PowerShell script",
+        ),
+        Binding("j", "app.save_plan('json')", "Save JSON", id="save-json", tooltip="Save the plan"),
+        Binding("r", "run", "Run", id="run", tooltip="Run these commands now"),
+        Binding("q", "finish", "Quit", id="finish", tooltip="Leave; nothing is run"),
+    ]
+
+    def __init__(self, steps: tuple[str, ...], plan: Plan, dry_run: bool) -> None:
+        super().__init__(steps)
+        self.plan = plan
+        self.dry_run = dry_run
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        yield StepBar(self.steps, self.step_name)
+        with VerticalScroll(id="preview-body", can_focus=True):
+            yield Static(summary(plan), id="plan-summary", markup=False)
+            yield Static(estimate_line(plan), id="estimate", markup=False)
+            yield Static("Commands (exactly what runs):", classes="section")
+            for n, step in enumerate(plan.steps, 1):
+                yield Static(f"# {n}. {step.title}", classes="step-title", markup=False)
+                yield Static(command_line(step), classes="command", markup=False)
+            yield Static("Why:", classes="section")
+            yield Static(notes_content(plan), id="plan-notes", markup=False)
+        buttons = [
+            nav_button("Back", "back"),
+            nav_button("Copy", "copy"),
+            nav_button("Save .sh", "save-sh"),
+        ]
+        if plan.target.os.name == "windows":
+            buttons.append(nav_button("Save .ps1", "save-ps1"))
+        buttons.append(nav_button("Save JSON", "save-json"))
+        if self.dry_run:
+            buttons.append(nav_button("Quit", "finish", primary=True))
+        else:
+            buttons.append(nav_button("Run", "run", primary=True))
+        yield NavBar(buttons)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#preview-body").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "run":
+            return not self.dry_run
+        if action == "finish":
+            return self.dry_run
+        if action == "save_plan" and parameters == ("ps1",):
+            return self.plan.target.os.name == "windows"
+        return super().check_action(action, parameters)
+
+    def action_noop(self) -> None:
+        """Enter does not start a multi-gigabyte install: that takes r or the Run button."""
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()
+
+    def action_run(self) -> None:
+        if not self.dry_run:
+            self.dismiss_with("run")
+
+    def action_finish(self) -> None:
+        self.dismiss_with("quit")
+
+    def dismiss_with(self, value: str) -> None:
+        from wizard.ui.state import Next
+
+        self.dismiss(Next(value))
+
+    def next_value(self) -> str | None:
+        return None
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {
+            "copy": "app.copy_commands",
+            "save-sh": "app.save_plan('sh')",
+            "save-ps1": "app.save_plan('ps1')",
+            "save-json": "app.save_plan('json')",
+            "run": "run",
+            "finish": "finish",
+        }
+        button_id = event.button.id or ""
+        if button_id in actions:
+            event.stop()
+            await self.run_action(actions[button_id])
+        else:
+            await super().on_button_pressed(event)

@@ -1,0 +1,118 @@
+"""Step 2b (source builds only): build profile, editable install, parallel jobs, CUDA arch list."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.validation import Integer, Regex
+from textual.widgets import Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
+
+from wizard.plan.model import SourceOptions
+from wizard.ui.screens.base import WizardScreen
+from wizard.ui.widgets import NavBar, StepBar, nav_button
+
+PROFILES = (
+    ("release", "Release", "optimised, no debug info: what the wheels are"),
+    ("lean", "Lean", "fewer optional parts (no distributed, no tests): a faster build"),
+    ("debug", "Debug", "no optimisation, full debug info: slow, for stepping into C++"),
+    ("relwithdebinfo", "RelWithDebInfo", "optimised with debug info: large"),
+)
+
+# "8.6;8.9", "8.0 9.0+PTX", "Auto" is not accepted: empty means "from the detected GPUs".
+ARCH_LIST = re.compile(r"^\s*(\d+\.\d+(\+PTX)?)([ ;,]+\d+\.\d+(\+PTX)?)*\s*$|^\s*$")
+
+HELP = Content.assemble(
+    ("Max jobs", "bold"),
+    ": parallel compile jobs; 0 picks from RAM and cores (each job can need 2-4 GB of RAM).\n",
+    ("CUDA archs", "bold"),
+    ": compute capabilities to compile for, e.g. 8.6;8.9 — empty uses the detected GPUs.",
+)
+
+
+class SourceScreen(WizardScreen[SourceOptions]):
+    step_name = "source"
+
+    def __init__(self, steps: tuple[str, ...], source: SourceOptions) -> None:
+        super().__init__(steps)
+        self.source = source
+
+    def compose(self) -> ComposeResult:
+        yield StepBar(self.steps, self.step_name)
+        with VerticalScroll(id="source-form"):
+            with Horizontal(classes="field"):
+                yield Label("Profile", classes="field-label")
+                yield RadioSet(
+                    *(
+                        RadioButton(
+                            title, value=value == self.source.profile, name=value, tooltip=why
+                        )
+                        for value, title, why in PROFILES
+                    ),
+                    id="profile",
+                    classes="row",
+                    compact=True,
+                )
+            yield Static(self._profile_help(self.source.profile), id="profile-help", markup=False)
+            with Horizontal(classes="field"):
+                yield Label("Editable", classes="field-label")
+                yield Checkbox(
+                    "pip install -e . (develop: edit the Python sources in place)",
+                    value=self.source.develop,
+                    id="develop",
+                    compact=True,
+                )
+            with Horizontal(classes="field"):
+                yield Label("Max jobs", classes="field-label")
+                yield Input(
+                    str(self.source.max_jobs),
+                    id="max-jobs",
+                    compact=True,
+                    validators=[Integer(minimum=0, maximum=512)],
+                    type="integer",
+                )
+            with Horizontal(classes="field"):
+                yield Label("CUDA archs", classes="field-label")
+                yield Input(
+                    self.source.cuda_arch_list,
+                    id="arch-list",
+                    compact=True,
+                    placeholder="from the detected GPUs",
+                    validators=[Regex(ARCH_LIST.pattern, failure_description="use e.g. 8.6;8.9")],
+                    valid_empty=True,
+                )
+            yield Static(HELP, id="source-help")
+        yield NavBar([nav_button("Back", "back"), nav_button("Next", "next", primary=True)])
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#profile", RadioSet).focus()
+
+    @staticmethod
+    def _profile_help(profile: str) -> str:
+        return next((why for value, _, why in PROFILES if value == profile), "")
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.query_one("#profile-help", Static).update(self._profile_help(event.pressed.name or ""))
+
+    def next_value(self) -> SourceOptions | None:
+        jobs = self.query_one("#max-jobs", Input)
+        archs = self.query_one("#arch-list", Input)
+        for box in (jobs, archs):
+            result = box.validate(box.value)
+            if result is not None and not result.is_valid:
+                self.notify("; ".join(result.failure_descriptions), severity="error", markup=False)
+                box.focus()
+                return None
+        pressed = self.query_one("#profile", RadioSet).pressed_button
+        profile = (pressed.name if pressed else None) or self.source.profile
+        return replace(
+            self.source,
+            profile=profile,  # type: ignore[arg-type]
+            develop=self.query_one("#develop", Checkbox).value,
+            max_jobs=int(jobs.value or 0),
+            cuda_arch_list=archs.value.strip(),
+        )
