@@ -48,6 +48,20 @@ ARM_IMPLEMENTERS = {
     "0xc0": "Ampere",
 }
 
+# "CPU part" of Arm Ltd cores (implementer 0x41), from Linux arch/arm64/include/asm/cputype.h.
+ARM_PARTS = {
+    "0xd03": "Cortex-A53",
+    "0xd07": "Cortex-A57",
+    "0xd08": "Cortex-A72",
+    "0xd0b": "Cortex-A76",
+    "0xd0c": "Neoverse-N1",
+    "0xd40": "Neoverse-V1",
+    "0xd41": "Cortex-A78",
+    "0xd42": "Cortex-A78AE",
+    "0xd49": "Neoverse-N2",
+    "0xd4f": "Neoverse-V2",
+}
+
 
 def normalise_arch(machine: str, bits: int, os_name: str) -> Arch:
     """Map a ``uname -m`` style name and the interpreter's pointer size to an ``Arch``."""
@@ -92,7 +106,7 @@ def parse_cpuinfo(text: str) -> dict[str, object]:
     logical = 0
     cores: set[tuple[str, str]] = set()
     phys = core = ""
-    pi_model = hardware = ""
+    pi_model = hardware = part = ""
     for line in text.splitlines():
         key, sep, value = line.partition(":")
         if not sep:
@@ -104,6 +118,8 @@ def parse_cpuinfo(text: str) -> dict[str, object]:
             model = value
         elif key == "vendor_id" and not vendor:
             vendor = value
+        elif key == "cpu part" and not part:
+            part = value.lower()
         elif key == "cpu implementer" and not vendor:
             vendor = ARM_IMPLEMENTERS.get(value.lower(), value)
         elif key in ("flags", "features"):
@@ -117,6 +133,8 @@ def parse_cpuinfo(text: str) -> dict[str, object]:
             pi_model = value
         elif key == "hardware":
             hardware = value
+    if (not model or model.startswith("ARMv")) and vendor == "ARM" and part in ARM_PARTS:
+        model = f"ARM {ARM_PARTS[part]}"
     if not model:
         model = pi_model or hardware
     return {
