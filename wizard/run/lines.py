@@ -98,7 +98,8 @@ class Reading:
 
 _PIP_PROGRESS = re.compile(r"^Progress (\d+) of (\d+)$")
 _PIP_DOWNLOAD = re.compile(r"^\s*(?:Downloading|Resuming download) (\S+)")
-_NINJA = re.compile(r"^\[(\d+)/(\d+)\]\s")
+# pip -v indents a build backend's output by two spaces (source builds: pip install -v .)
+_NINJA = re.compile(r"^\s*\[(\d+)/(\d+)\]\s")
 _UV_DOWNLOAD = re.compile(r"^\s*Downloading (\S+) \(([^)]+)\)$")
 
 
