@@ -27,16 +27,57 @@ API contract (used by wizard.plan.recommend, the UI and the CLI):
 - ``Catalog.jetson(jetpack) -> JetsonRoute | None``: the Jetson AI Lab index for a JetPack.
 - ``index_url(base, channel, variant) -> str``: ``{base}/{variant}``, ``{base}/test/{variant}`` or
   ``{base}/nightly/{variant}``.
+
+Additions (all additive; the calls above keep working):
+
+- ``Release.python_range -> (oldest, newest)`` minor with wheels; ``Release.pythons_ft``
+  (free-threaded, "3.14t"); ``Release.platforms``; ``Release.offers(platform_key, variant)``;
+  ``Release.os_floor(platform_key)`` (glibc for Linux keys, macOS for macOS keys, from
+  ``Release.min_os``); ``Release.date``; ``Release.note`` (test/nightly caveats).
+- ``Catalog.newest_supporting(platform_key, python_minor="", channel="stable", variant="")
+  -> Release | None``: the newest release with wheels there (for that Python, offering that
+  variant).
+- ``Catalog.cuda_archs`` / ``covers_cc`` take an optional ``platform_key`` (default
+  "linux-x86_64"; Linux aarch64 builds carry other archs); ``Catalog.arch_rule(...)`` gives the
+  rule with its ``ptx`` archs and ``source``; ``Catalog.cuda_variants_for_cc(release, cc,
+  platform_key)`` lists the CUDA variants that run on a GPU, newest first.
+- ``Catalog.rocm_variants_for_gfx(release, gfx)``; ``Catalog.jetson_routes()``;
+  ``Catalog.jetson_note(jetpack)`` says why JetPack 5 and older have no route.
+- ``variant_kind(v)`` ("cuda", "rocm", "xpu", "cpu", "pypi", "jetson", ""), ``cuda_version("cu126")
+  -> "12.6"``, ``rocm_version("rocm6.2.4") -> "6.2.4"``, ``variant_order`` (sort key: newest CUDA,
+  newest ROCm compared as versions, xpu, cpu, pypi), ``PLATFORM_KEYS``.
+- ``wizard.catalog.index``: the live PEP 691/503 reader (``list_versions``, ``list_files``,
+  ``refresh``, ``platform_tags_for``); imported on demand only.
+
+The data is checked against PyPI by ``scripts/check_catalog.py`` (see its docstring).
 """
 
 from __future__ import annotations
 
 from wizard.catalog.core import (
+    PLATFORM_KEYS,
+    ArchRule,
     Catalog,
     JetsonRoute,
     Release,
+    cuda_version,
     index_url,
     load,
+    rocm_version,
+    variant_kind,
+    variant_order,
 )
 
-__all__ = ["Catalog", "JetsonRoute", "Release", "index_url", "load"]
+__all__ = [
+    "PLATFORM_KEYS",
+    "ArchRule",
+    "Catalog",
+    "JetsonRoute",
+    "Release",
+    "cuda_version",
+    "index_url",
+    "load",
+    "rocm_version",
+    "variant_kind",
+    "variant_order",
+]

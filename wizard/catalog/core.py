@@ -56,7 +56,8 @@ def variant_order(variant: str) -> tuple[int, tuple[int, ...]]:
     kind = variant_kind(variant)
     if kind in ("cuda", "rocm"):
         number = cuda_version(variant) or rocm_version(variant)
-        return (0 if kind == "cuda" else 1, tuple(-x for x in Version(number).release))
+        release = (*Version(number).release, 0, 0, 0)[:4]  # 6.2 == 6.2.0 < 6.2.4
+        return (0 if kind == "cuda" else 1, tuple(-x for x in release))
     return ({"xpu": 2, "cpu": 3, "pypi": 4, "jetson": 5}.get(kind, 6), ())
 
 

@@ -278,6 +278,8 @@ def platform_tags_for(
 
 def supported_tags(python: str, platforms: Sequence[str] | None = None) -> list[Tag]:
     major, minor = (int(x) for x in python.rstrip("t").split(".")[:2])
+    if platforms is not None and not platforms:
+        return []  # packaging would fall back to this machine's platforms
     plats = list(platforms) if platforms is not None else list(ptags.platform_tags())
     abis = [f"cp{major}{minor}t"] if python.endswith("t") else None
     tags = list(ptags.cpython_tags((major, minor), abis=abis, platforms=plats))
