@@ -1,0 +1,123 @@
+"""3. Runner overhead: a child printing N lines through the runner (log file) vs to /dev/null;
+the same through the real Textual Run screen (headless): longest gap between 20 ms timer ticks and
+peak RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    PY,
+    REPO,
+    Context,
+    NotAvailable,
+    Row,
+    check,
+    fmt_ratio,
+    fmt_s,
+    median,
+    run_timed,
+    scratch,
+)
+
+SECTION = "3. Runner overhead"
+TARGET_RATIO = 1.5
+TARGET_GAP = 0.25  # s: longest pause between 20 ms UI timer ticks while 1M lines stream in
+
+
+def _probe(args: list[str], timeout: float = 900) -> dict[str, Any]:
+    p = subprocess.run(
+        [PY, "-m", "bench.probe", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    if p.returncode != 0:
+        tail = " | ".join(p.stderr.strip().splitlines()[-2:])
+        raise RuntimeError(f"probe {args[0]} failed: {tail[:300]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def _available(module: str) -> None:
+    path = REPO / (module.replace(".", "/") + ".py")
+    if not path.exists():
+        raise NotAvailable(f"{path.relative_to(REPO)} missing")
+
+
+def run(ctx: Context) -> list[Row]:
+    rows: list[Row] = []
+    try:
+        _available("wizard.run.runner")
+    except NotAvailable as err:
+        return [Row(SECTION, "1M lines through the runner", status=f"not available yet: {err}")]
+    n = 1_000_000
+    reps = max(1, ctx.reps_slow)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # what the runner gives its children
+    child = [PY, "-m", "bench.probe", "lines", str(n)]
+    devnull: list[float] = []
+    tofile: list[float] = []
+    through: list[float] = []
+    rss: dict[int, float] = {}
+    with scratch(ctx, "runner") as tmp:
+        for rep in range(reps):
+            devnull.append(run_timed(child, env=env))
+            with open(tmp / f"direct-{rep}.log", "wb") as fh:
+                tofile.append(run_timed(child, env=env, stdout=fh))
+            (tmp / f"direct-{rep}.log").unlink()
+            t0 = time.perf_counter()
+            res = _probe(["runner", str(n), str(tmp / f"run-{rep}.log")])
+            _ = time.perf_counter() - t0
+            if res["lines"] != n or res["outcome"] != "ok":
+                raise RuntimeError(f"runner delivered {res['lines']} of {n} lines ({res['outcome']})")
+            through.append(res["seconds"])
+            rss[n] = max(rss.get(n, 0.0), res["maxrss_mb"])
+            (tmp / f"run-{rep}.log").unlink()
+        small = _probe(["runner", "100000", str(tmp / "small.log")])
+        rss[100_000] = small["maxrss_mb"]
+    base, run_s, file_s = median(devnull), median(through), median(tofile)
+    rows.append(Row(SECTION, "child printing 1M lines > /dev/null (baseline)", fmt_s(base)))
+    rows.append(Row(SECTION, "same child > a file (shell redirect)", fmt_s(file_s),
+                    "/dev/null", fmt_ratio(file_s / base)))
+    rows.append(Row(SECTION, "same child through Runner (log file + events)", fmt_s(run_s),
+                    "/dev/null", fmt_ratio(run_s / base), f"< {TARGET_RATIO:g}x",
+                    check(run_s / base < TARGET_RATIO)))
+    rows.append(Row(SECTION, "Runner process peak RSS, 100k / 1M lines",
+                    f"{rss[100_000]:.0f} / {rss[n]:.0f} MB", "", "",
+                    "bounded", check(rss[n] < rss[100_000] * 1.5 + 20)))
+    try:
+        _available("wizard.ui.app")
+        _available("wizard.ui.screens.run")
+    except NotAvailable as err:
+        rows.append(Row(SECTION, "Run screen (headless)", status=f"not available yet: {err}"))
+        return rows
+    ui: dict[int, dict[str, Any]] = {}
+    with scratch(ctx, "runui") as tmp:
+        for count in (100_000, n):
+            ui[count] = _probe(["ui", str(count), str(tmp / f"ui-{count}.log")])
+    big = ui[n]
+    rows.append(Row(SECTION, "1M lines through the Run screen (headless WizardApp)",
+                    fmt_s(big["seconds"]), "/dev/null", fmt_ratio(big["seconds"] / base)))
+    rows.append(Row(SECTION, "Run screen: longest gap between 20 ms ticks, 100k / 1M lines",
+                    f"{ui[100_000]['max_gap'] * 1000:.0f} / {big['max_gap'] * 1000:.0f} ms",
+                    "p99 " + f"{big['p99_gap'] * 1000:.0f} ms", "",
+                    f"< {TARGET_GAP * 1000:.0f} ms", check(big["max_gap"] < TARGET_GAP)))
+    rows.append(Row(SECTION, "Run screen process peak RSS, 100k / 1M lines",
+                    f"{ui[100_000]['maxrss_mb']:.0f} / {big['maxrss_mb']:.0f} MB", "", "",
+                    "bounded", check(big["maxrss_mb"] < ui[100_000]["maxrss_mb"] * 1.5 + 20)))
+    ctx.note(f"- Run screen, 1M lines: {big['ticks']} timer ticks in {fmt_s(big['seconds'])}, "
+             f"outcome {big['outcome']}")
+    return rows
+
+
+if __name__ == "__main__":
+    c = Context(quick=True, reps_fast=5, reps_slow=1, tmp=Path("/tmp"))
+    for r in run(c):
+        print(r)
