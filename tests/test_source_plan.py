@@ -398,3 +398,9 @@ def test_only_recognised_variables(name: str, profile: str) -> None:
         v = Version("999") if torch == "main" else Version(torch)
         for key in env_of(sp):
             assert facts.recognises(key, v), (key, torch)
+
+
+def test_build_path_puts_the_venv_then_cuda_first() -> None:
+    path = plan(JETSON, "cu126").env["PATH"].split(":")  # type: ignore[attr-defined]
+    assert path[:2] == ["/w/.venv/bin", "/usr/local/cuda/bin"]
+    assert "/usr/bin" in path  # a profile machine gets a standard PATH, not this host's

@@ -522,11 +522,16 @@ def cmake_argv(options: dict[str, str], venv_python: str) -> tuple[str, ...]:
 
 
 def build_path(machine: Machine, venv: str) -> str:
-    """PATH for the build: the venv's bin first (the cmake and ninja the requirements installed)."""
-    inherited = os.environ.get("PATH", DEFAULT_PATH) if _probe_fs(machine) else DEFAULT_PATH
+    """PATH for the build: the venv's bin first (the cmake and ninja the requirements installed),
+    then the CUDA toolkit's bin (JetPack leaves it off PATH), then this host's PATH when the plan is
+    for this host, else a standard one."""
+    host = machine.source.startswith("host")
+    inherited = os.environ.get("PATH", DEFAULT_PATH) if host else DEFAULT_PATH
     parts = [posixpath.join(venv, "bin")]
     nvcc = machine.tool("nvcc")
-    if nvcc.found:
+    if nvcc.found and posixpath.basename(
+        posixpath.dirname(posixpath.dirname(nvcc.path))
+    ).startswith("cuda"):
         parts.append(posixpath.dirname(nvcc.path))
     parts.extend(p for p in inherited.split(os.pathsep) if p)
     return os.pathsep.join(dict.fromkeys(parts))
