@@ -5,6 +5,7 @@ Tools are real executables written into a temporary machine root's bin/ and run 
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -452,3 +453,12 @@ def test_failing_tool_is_found_without_version(tmp_path: Path) -> None:
     root = make_root(tmp_path, {}, {"cmake": "exit 1\n"})
     found = toolchain.probe_tool(root, "cmake", 1.0)
     assert found.value.found and found.value.version == ""
+
+
+def test_jetson_driver_files_are_no_container_warning(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "fixtures/machines/jetson-orin-jp62"
+    shutil.copytree(fixture, tmp_path / "jetson")
+    make_root(tmp_path / "jetson", {"sys/module/nvidia/version": "540.4.0\n"})
+    m = detect_machine(root=tmp_path / "jetson", timeout=1.0)
+    assert m.board.jetpack == "6.2"
+    assert not any("/dev/nvidia" in n or "nvidia-smi" in n for n in m.notes)

@@ -139,7 +139,9 @@ def detect(
         python_info = take("Python", f_python, PythonInfo(version="", bits=bits))
         memory_info = take("memory", f_memory, MemoryInfo())
         disk_info = take("disk space", f_disk, DiskInfo())
+        nvidia_notes_start = len(notes)
         nvidia_info = take("NVIDIA GPUs", f_nvidia, NvidiaInfo())
+        nvidia_notes_end = len(notes)
         amd_notes_start = len(notes)
         amd_info = take("AMD GPUs", f_amd, AMDInfo())
         if amd_info.source == "pci" and nvidia_info.present:
@@ -148,6 +150,10 @@ def detect(
         intel_info = take("Intel GPUs", f_intel, ())
         apple_info = take("Apple silicon", f_apple, AppleInfo())
         board_info = take("the board", f_board, BoardInfo())
+        if board_info.kind == "jetson":
+            # A Jetson's integrated GPU is driven by nvgpu, not by the desktop driver stack: no
+            # /dev/nvidia* nodes and no nvidia-smi are expected, so those findings are no news.
+            del notes[nvidia_notes_start:nvidia_notes_end]
         tools = tuple(take(n, f, Tool(n)) for n, f in zip(toolchain.TOOLS, f_tools, strict=True))
         torch_info = take("torch", f_torch, ExistingTorch()) if f_torch else ExistingTorch()
 
