@@ -466,3 +466,29 @@ def test_explore_versions_newest_first_with_unavailable_marked() -> None:
     versions = [o.value for o in opts.versions]
     assert versions[0] == NEWEST.version
     assert [o for o in opts.versions if o.recommended][0].value == NEWEST.version
+
+
+# ---------------------------------------------------------------------------------------------
+# Source builds through the planner
+
+
+def test_source_plan_picks_a_release_that_builds_for_this_python() -> None:
+    newest_req = NEWEST.requires_python
+    m = replace(
+        RTX4090,
+        python=PythonInfo("3.10.12", executable="/usr/bin/python3.10"),
+        tools=(Tool("nvcc", "/usr/local/cuda/bin/nvcc", "12.6.85"),),
+    )
+    plan = make_plan(m, replace(ARGS, build="source"))
+    if newest_req and "3.11" in newest_req:
+        assert plan.choice.torch != NEWEST.version
+        assert any("builds for Python 3.10" in r for r in plan.reasons)
+    assert plan.choice.backend == "cu126"
+    assert plan.choice.build == "source"
+
+
+def test_source_plan_without_compiler_has_blockers_in_every_format() -> None:
+    plan = make_plan(CPU_SERVER, replace(ARGS, build="source"))
+    assert any("compiler" in b for b in plan.blockers)
+    assert "Blockers" in render(plan, "text")
+    assert json.loads(render(plan, "json"))["blockers"] == list(plan.blockers)

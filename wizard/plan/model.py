@@ -93,6 +93,9 @@ class Plan:
     steps: tuple[Step, ...]
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # What must be fixed before this plan can run (a source build without a compiler, say): each
+    # a sentence naming the fix. ``plan`` shows them; ``install`` and the UI refuse to run.
+    blockers: tuple[str, ...] = ()
     estimate: Estimate = field(default_factory=Estimate)
     schema_version: int = SCHEMA_VERSION
 

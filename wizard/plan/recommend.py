@@ -591,6 +591,9 @@ def _recommend(
                             f"({_group(newest_misses) or 'none offered'}), so torch "
                             f"{release.version}, the newest that has one."
                         )
+                        hint = _driver_hint(cat, machine, newest)
+                        if hint:
+                            notes.reasons.append(hint)
                         misses = []
                     skipped = f"{_group(misses)}; so " if misses else ""
                     notes.reasons.append(
@@ -620,6 +623,22 @@ def _recommend(
             "are large, so the CPU build."
         )
     return _cpu(newest, machine, notes, key, mention_gpu=gpu == "cpu")
+
+
+def _driver_hint(cat: Catalog, machine: Machine, release: Release) -> str:
+    """If only the driver keeps ``release`` off this GPU: which driver would allow it."""
+    ccs = _ccs(machine)
+    for variant in release.variants(machine.platform_key):
+        cuda = cuda_of(variant)
+        if not cuda or not all(cat.covers_cc(variant, release.version, cc) for cc in ccs):
+            continue
+        floor = cat.driver_floor(cuda, machine.os.name)
+        if floor and _version_key(machine.nvidia.driver_version) < _version_key(floor):
+            return (
+                f"Updating the NVIDIA driver to {floor} or newer would allow torch "
+                f"{release.version} with {variant}."
+            )
+    return ""
 
 
 def _group(misses: list[tuple[str, str]]) -> str:
@@ -731,8 +750,14 @@ def _resolve_source(
             )
         torch = release.version
     else:
-        release = releases[0]
+        minor = machine.python.minor
+        release = next((r for r in releases if _requires_python_ok(r, minor)), releases[0])
         torch = release.version
+        if release is not releases[0]:
+            notes.reasons.append(
+                f"torch {releases[0].version} needs Python {releases[0].requires_python}, so "
+                f"torch {release.version}, the newest that builds for Python {minor}."
+            )
     asked = choices.backend
     if asked not in ("auto", ""):
         problem = _explicit_backend_problem(asked, machine, source=True)
@@ -767,6 +792,14 @@ def _resolve_source(
         tuple(notes.adjusted),
         choices,
     )
+
+
+def _requires_python_ok(release: Release, minor: str) -> bool:
+    if not release.requires_python:
+        return True
+    from packaging.specifiers import SpecifierSet
+
+    return Version(minor + ".0") in SpecifierSet(release.requires_python)
 
 
 def _source_backend(machine: Machine, cat: Catalog, gpu: str) -> str:

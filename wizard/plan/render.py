@@ -44,6 +44,8 @@ def ps_lines(step: Step) -> list[str]:
 def summary(plan: Plan) -> str:
     c = plan.choice
     pkgs = ", ".join(f"{n} {v}".strip() for n, v in c.packages.items())
+    if c.build == "source":
+        return f"{pkgs} [{c.backend}] built from source into {c.venv}"
     index = c.index_url or "PyPI"
     return f"{pkgs} [{c.backend}] from {index} into {c.venv} with {c.installer}"
 
@@ -57,6 +59,10 @@ def render_text(plan: Plan) -> str:
     if plan.warnings:
         out.append("Warnings:")
         out.extend(f"  ! {w}" for w in plan.warnings)
+        out.append("")
+    if plan.blockers:
+        out.append("Blockers (fix these before running the plan):")
+        out.extend(f"  x {b}" for b in plan.blockers)
         out.append("")
     est = plan.estimate
     if est.download or est.disk:

@@ -104,6 +104,7 @@ def build_plan(machine: Machine, choices: Choices, res: Resolution, cat: Catalog
     resolved = res.resolved
     reasons = list(res.reasons)
     warnings = list(res.warnings)
+    blockers: list[str] = []
     steps: list[Step] = []
     exists = _venv_exists(resolved, machine)
     if exists:
@@ -123,6 +124,11 @@ def build_plan(machine: Machine, choices: Choices, res: Resolution, cat: Catalog
         estimate = sp.estimate
         if not choices.source.configure_only:
             steps.append(verify_step(machine, resolved))
+        from wizard.plan.source_preflight import preflight
+
+        for finding in preflight(machine, choices, resolved):
+            sentence = f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
+            (blockers if finding.level == "blocker" else warnings).append(sentence)
     else:
         if resolved.installer == "pip":
             steps.append(
@@ -160,5 +166,6 @@ def build_plan(machine: Machine, choices: Choices, res: Resolution, cat: Catalog
         steps=tuple(steps),
         reasons=tuple(reasons),
         warnings=tuple(dict.fromkeys(warnings)),
+        blockers=tuple(blockers),
         estimate=estimate,
     )
