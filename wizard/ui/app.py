@@ -235,6 +235,8 @@ class WizardApp(App[int]):
                 if isinstance(event, Finished):
                     finished = True
                     self._runner = None
+                    if self._quit_after_run:
+                        break  # leaving: no Done screen
                 screen.handle(event)
         finally:
             # Leaving early (the app exits, the worker is cancelled): stop the children and let the
