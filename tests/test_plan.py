@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fs import readonly_dir
 from wizard import catalog
 from wizard.errors import UsageError
 from wizard.machine.model import (
@@ -33,9 +34,9 @@ from wizard.machine.model import (
     Tool,
 )
 from wizard.plan import Choices, explore, make_plan
+from wizard.plan.model import Plan
 from wizard.plan.render import command_line, plan_json, render
 from wizard.serial import from_json
-from wizard.plan.model import Plan
 
 CAT = catalog.load()
 NEWEST = CAT.releases()[0]
@@ -356,18 +357,8 @@ def test_venv_path_problems(tmp_path: Path) -> None:
     (full / "notes.txt").write_text("x")
     with pytest.raises(UsageError, match="not a virtual environment"):
         make_plan(host, Choices(venv=str(full)))
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        import os
-
-        if os.access(locked, os.W_OK):
-            pytest.skip("running as a user who can write anywhere")
-        with pytest.raises(UsageError, match="not writable"):
-            make_plan(host, Choices(venv=str(locked / "env")))
-    finally:
-        locked.chmod(0o700)
+    with readonly_dir(tmp_path) as locked, pytest.raises(UsageError, match="not writable"):
+        make_plan(host, Choices(venv=str(locked / "env")))
 
 
 # ---------------------------------------------------------------------------------------------
