@@ -456,7 +456,7 @@ def test_explore_versions_newest_first_with_unavailable_marked() -> None:
     opts = explore(CPU_SERVER, ARGS)
     versions = [o.value for o in opts.versions]
     assert versions[0] == NEWEST.version
-    assert [o for o in opts.versions if o.recommended][0].value == NEWEST.version
+    assert next(o for o in opts.versions if o.recommended).value == NEWEST.version
 
 
 # ---------------------------------------------------------------------------------------------
