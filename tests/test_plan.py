@@ -483,3 +483,15 @@ def test_source_plan_without_compiler_has_blockers_in_every_format() -> None:
     assert any("compiler" in b for b in plan.blockers)
     assert "Blockers" in render(plan, "text")
     assert json.loads(render(plan, "json"))["blockers"] == list(plan.blockers)
+
+
+def test_arm64_server_gpu_checks_the_aarch64_arch_lists() -> None:
+    gh200 = machine(
+        cpu=CPUInfo("aarch64", machine="aarch64", flags=("asimd", "sve"), cores_logical=72),
+        nvidia=nvidia("NVIDIA GH200 480GB", "9.0", "580.82.07"),
+    )
+    plan = make_plan(gh200, ARGS)
+    variant = plan.choice.backend
+    assert variant.startswith("cu")
+    assert CAT.covers_cc(variant, plan.choice.torch, "9.0", "linux-aarch64")
+    assert variant in CAT.release(plan.choice.torch).variants("linux-aarch64")  # type: ignore[union-attr]

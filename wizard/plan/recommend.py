@@ -9,7 +9,6 @@ every option with whether it can be chosen.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from wizard import catalog as catalog_mod
 from wizard.catalog import Catalog, Release
+from wizard.catalog.core import cuda_version, rocm_version, variant_kind
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
 from wizard.plan.model import DEFAULT_PACKAGES, Choices, Plan, Resolved
@@ -68,42 +68,24 @@ class Resolution:
 # Describing backends and hardware in words
 
 
+LABELS = {
+    "cpu": "CPU only",
+    "pypi": "PyPI default",
+    "xpu": "Intel XPU",
+    "jetson": "Jetson (JetPack CUDA)",
+    "cuda": "CUDA",  # a source build against the installed toolkit
+    "rocm": "ROCm",
+}
+
+
 def backend_label(variant: str) -> str:
-    if variant == "cpu":
-        return "CPU only"
-    if variant == "pypi":
-        return "PyPI default"
-    if variant == "xpu":
-        return "Intel XPU"
-    if variant.startswith("cu"):
-        digits = variant[2:]
-        return f"CUDA {digits[:-1]}.{digits[-1]}"
-    if variant.startswith("rocm"):
-        return f"ROCm {variant[4:]}"
-    if variant.startswith("jetson"):
-        return "Jetson (JetPack CUDA)"
-    return variant
-
-
-def cuda_of(variant: str) -> str:
-    """ "cu126" -> "12.6"; "" for non-CUDA variants."""
-    if not variant.startswith("cu") or not variant[2:].isdigit():
-        return ""
-    digits = variant[2:]
-    return f"{digits[:-1]}.{digits[-1]}"
-
-
-_VARIANT = re.compile(r"(?P<cuda>cu\d{3})|(?P<rocm>rocm\d+(\.\d+){0,2})|(?P<other>cpu|xpu|pypi)")
-
-
-def _kind(variant: str) -> str:
-    """ "cuda", "rocm", "cpu", "xpu", "pypi", "jetson"; the name itself when unknown."""
-    m = _VARIANT.fullmatch(variant)
-    if m:
-        return "cuda" if m["cuda"] else "rocm" if m["rocm"] else variant
-    if variant.startswith("jetson"):
-        return "jetson"
-    return variant
+    """ "cu126" -> "CUDA 12.6", "rocm6.4" -> "ROCm 6.4", "cpu" -> "CPU only"."""
+    kind = variant_kind(variant)
+    if kind == "cuda":
+        return f"CUDA {cuda_version(variant)}"
+    if kind == "rocm":
+        return f"ROCm {rocm_version(variant)}"
+    return LABELS.get(kind or variant, variant)
 
 
 def _version_key(text: str) -> Version:
@@ -276,7 +258,7 @@ class Fit:
 
 def backend_fit(cat: Catalog, machine: Machine, release: Release, variant: str) -> Fit:
     """Does ``variant`` of ``release`` run on this machine's hardware?"""
-    kind = _kind(variant)
+    kind = variant_kind(variant)
     if kind == "cpu":
         return Fit(True, "runs on any CPU")
     if kind == "pypi":
@@ -287,7 +269,7 @@ def backend_fit(cat: Catalog, machine: Machine, release: Release, variant: str) 
         nv = machine.nvidia
         if not nv.present:
             return Fit(False, "no NVIDIA GPU or driver found")
-        cuda = cuda_of(variant)
+        cuda = cuda_version(variant)
         floor = cat.driver_floor(cuda, machine.os.name)
         if not nv.driver_version:
             return Fit(False, "no NVIDIA driver found: install the driver first")
@@ -298,9 +280,10 @@ def backend_fit(cat: Catalog, machine: Machine, release: Release, variant: str) 
                 f"(this one is {nv.driver_version})",
             )
         ccs = _ccs(machine)
-        missing = [cc for cc in ccs if not cat.covers_cc(variant, release.version, cc)]
+        key = machine.platform_key
+        missing = [cc for cc in ccs if not cat.covers_cc(variant, release.version, cc, key)]
         if missing:
-            archs = cat.cuda_archs(variant, release.version)
+            archs = cat.cuda_archs(variant, release.version, key)
             span = f" (covers {archs[0]} to {archs[-1]})" if archs else ""
             return Fit(False, f"built without compute capability {', '.join(missing)}{span}")
         if not ccs:
@@ -521,7 +504,7 @@ def _choose_backend(
                 notes.reasons.append(
                     f"{backend_label(asked)} ({asked}) as you asked, for torch {release.version}."
                 )
-                if not fit.ok and _kind(asked) != "cpu":
+                if not fit.ok and variant_kind(asked) != "cpu":
                     notes.warnings.append(f"{asked} may not work on this machine: {fit.why}.")
                 return release, asked
 
@@ -531,9 +514,9 @@ def _choose_backend(
 def _explicit_backend_problem(asked: str, machine: Machine, *, source: bool = False) -> str:
     osname = machine.os.name
     generic = source and asked in ("cuda", "rocm")
-    if not (_VARIANT.fullmatch(asked) or asked == "jetson" or generic):
+    if not (variant_kind(asked) or asked == "jetson" or generic):
         return f"unknown backend {asked!r}: use auto, cpu, cuXYZ (e.g. cu126), rocmX.Y or xpu"
-    kind = asked if generic else _kind(asked)
+    kind = asked if generic else variant_kind(asked)
     if kind == "cuda" and osname == "macos":
         return (
             "CUDA is not available on macOS (Apple has no NVIDIA drivers): use --backend auto, "
@@ -581,7 +564,7 @@ def _recommend(
         for release in candidates:
             misses: list[tuple[str, str]] = []
             for variant in release.variants(key):
-                if _kind(variant) != kind:
+                if variant_kind(variant) != kind:
                     continue
                 fit = backend_fit(cat, machine, release, variant)
                 if fit.ok:
@@ -629,8 +612,9 @@ def _driver_hint(cat: Catalog, machine: Machine, release: Release) -> str:
     """If only the driver keeps ``release`` off this GPU: which driver would allow it."""
     ccs = _ccs(machine)
     for variant in release.variants(machine.platform_key):
-        cuda = cuda_of(variant)
-        if not cuda or not all(cat.covers_cc(variant, release.version, cc) for cc in ccs):
+        cuda = cuda_version(variant)
+        key = machine.platform_key
+        if not cuda or not all(cat.covers_cc(variant, release.version, cc, key) for cc in ccs):
             continue
         floor = cat.driver_floor(cuda, machine.os.name)
         if floor and _version_key(machine.nvidia.driver_version) < _version_key(floor):
@@ -767,8 +751,7 @@ def _resolve_source(
     if asked in ("auto", ""):
         asked = _source_backend(machine, cat, gpu)
         notes.reasons.append(
-            f"Building for {backend_label(asked) if asked != 'cuda' else 'CUDA'} ({asked}), "
-            "from the hardware found."
+            f"Building for {backend_label(asked)} ({asked}), from the hardware found."
         )
     packages = {"torch": torch}
     venv = os.path.abspath(os.path.expanduser(choices.venv or ".venv"))
@@ -852,7 +835,7 @@ SIZE_ESTIMATES = {"cpu": (192_000_000, 900_000_000), "cuda": (3_000_000_000, 5_4
 
 
 def estimate_size(variant: str) -> tuple[int, int]:
-    return SIZE_ESTIMATES.get(_kind(variant), (0, 0))
+    return SIZE_ESTIMATES.get(variant_kind(variant), (0, 0))
 
 
 def _general_warnings(machine: Machine, resolved: Resolved, notes: _Notes) -> None:
