@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,8 +19,11 @@ from tests.support.ui import (
     blocking_steps,
     fixture_machine,
     machine_source,
+    on_screen,
+    past_machine,
     planner_with,
     runner_in,
+    wait_for,
 )
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
@@ -37,27 +38,6 @@ from wizard.ui.screens.run import RunScreen
 from wizard.ui.screens.source import SourceScreen
 
 SIZE = (100, 32)
-
-
-async def wait_for(pilot: Pilot[int], check: Callable[[], object], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting; screen is {pilot.app.screen!r}")
-        await pilot.pause(0.05)
-
-
-async def on_screen(pilot: Pilot[int], kind: type, timeout: float = 15.0) -> None:
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind), timeout)
-    await pilot.pause()
-
-
-async def past_machine(pilot: Pilot[int]) -> None:
-    """Wait for detection on the Machine screen, then accept it with Enter."""
-    await on_screen(pilot, MachineScreen)
-    await wait_for(pilot, lambda: getattr(pilot.app.screen, "machine", None) is not None)
-    await pilot.press("enter")
-    await on_screen(pilot, ChoicesScreen)
 
 
 def text_of(widget: Static) -> str:

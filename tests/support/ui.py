@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from textual.pilot import Pilot
 
 from wizard.machine import detect
 from wizard.machine.model import Machine
@@ -95,3 +98,31 @@ def blocking_steps(marker_file: Path) -> tuple[Step, ...]:
         py_step("create-venv", "Create the virtual environment", "print('created')"),
         py_step("install-torch", "Install torch (fixture, waits)", code),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Driving the app
+
+
+async def wait_for(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting; screen is {pilot.app.screen!r}")
+        await pilot.pause(0.05)
+
+
+async def on_screen(pilot: Pilot[Any], kind: type, timeout: float = 15.0) -> None:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind), timeout)
+    await pilot.pause()
+
+
+async def past_machine(pilot: Pilot[Any]) -> None:
+    """Wait for detection on the Machine screen, then accept it with Enter."""
+    from wizard.ui.screens.choices import ChoicesScreen
+    from wizard.ui.screens.machine import MachineScreen
+
+    await on_screen(pilot, MachineScreen)
+    await wait_for(pilot, lambda: getattr(pilot.app.screen, "machine", None) is not None)
+    await pilot.press("enter")
+    await on_screen(pilot, ChoicesScreen)

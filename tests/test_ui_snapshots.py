@@ -1,0 +1,182 @@
+"""SVG snapshots of every screen at 80x24 for a CPU-only and an NVIDIA fixture machine.
+
+Deterministic by construction: fixture machines with the host's Python facts pinned, a fixed venv
+path, a fixed log file name shown through a path alias, elapsed times hidden, a fixed theme, no
+cursor blink. Update the baselines with ``pytest tests/test_ui_snapshots.py --snapshot-update``
+and look at ``snapshot_report.html`` when one fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, ProgressBar
+
+from tests.support.ui import (
+    FAIL_STEPS,
+    OK_STEPS,
+    SNAP_VENV,
+    machine_source,
+    on_screen,
+    past_machine,
+    planner_with,
+    py_step,
+    wait_for,
+)
+from wizard.plan import Choices
+from wizard.run.runner import Runner
+from wizard.ui.app import WizardApp
+from wizard.ui.screens.done import DoneScreen
+from wizard.ui.screens.preview import PreviewScreen
+from wizard.ui.screens.run import RunScreen
+from wizard.ui.screens.source import SourceScreen
+
+SIZE = (80, 24)
+MACHINES = {"cpu": "cpu-server", "nvidia": "rtx4090-driver550"}
+
+Steps = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def make_app(
+    tmp_path: Path, machine: str, *, dry_run: bool = True, theme: str = "textual-dark", **kw: Any
+) -> WizardApp:
+    state = tmp_path / "state"
+
+    def runner(plan: Any) -> Runner:
+        return Runner(plan, log_path=state / "install.log", preflight=False, grace=0.3)
+
+    return WizardApp(
+        machine_source(MACHINES[machine]),
+        Choices(venv=SNAP_VENV),
+        dry_run=dry_run,
+        save_dir=tmp_path,
+        state_dir=state,
+        runner_factory=runner,
+        show_timings=False,
+        path_aliases={str(state): "~/.local/state/torch-wizard"},
+        theme=theme,
+        **kw,
+    )
+
+
+def still(steps: Steps) -> Steps:
+    """Run ``steps``, then stop cursors blinking so a screenshot is the same every time."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await steps(pilot)
+        for box in pilot.app.screen.query(Input):
+            box.cursor_blink = False
+        await pilot.pause()
+
+    return run
+
+
+async def machine_screen(pilot: Pilot[Any]) -> None:
+    await wait_for(pilot, lambda: getattr(pilot.app.screen, "machine", None) is not None)
+
+
+async def choices_screen(pilot: Pilot[Any]) -> None:
+    await past_machine(pilot)
+
+
+async def source_screen(pilot: Pilot[Any]) -> None:
+    await past_machine(pilot)
+    build = pilot.app.screen.query_one("#set-build")
+    source = next(b for b in build.children if b.name == "source")
+    await pilot.click(source)
+    await wait_for(pilot, lambda: pilot.app.screen.options.choices.build == "source")
+    await pilot.press("enter")
+    await on_screen(pilot, SourceScreen)
+
+
+async def preview_screen(pilot: Pilot[Any]) -> None:
+    await past_machine(pilot)
+    await pilot.press("enter")
+    await on_screen(pilot, PreviewScreen)
+
+
+async def run_to_done(pilot: Pilot[Any]) -> None:
+    await preview_screen(pilot)
+    await pilot.press("r")
+    await on_screen(pilot, DoneScreen)
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+@pytest.mark.parametrize(
+    "steps",
+    [machine_screen, choices_screen, source_screen, preview_screen],
+    ids=lambda f: f.__name__,
+)
+def test_screens(snap_compare: Any, tmp_path: Path, machine: str, steps: Steps) -> None:
+    assert snap_compare(make_app(tmp_path, machine), terminal_size=SIZE, run_before=still(steps))
+
+
+def test_choices_light_theme(snap_compare: Any, tmp_path: Path) -> None:
+    app = make_app(tmp_path, "nvidia", theme="textual-light")
+    assert snap_compare(app, terminal_size=SIZE, run_before=still(choices_screen))
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_run_screen(snap_compare: Any, tmp_path: Path, machine: str) -> None:
+    release = tmp_path / "release"
+    code = (
+        "import os, time\n"
+        "for i in range(12): print(f'Collecting package-{i}')\n"
+        "print('Downloading torch-2.15.0-cp311-cp311-manylinux_2_28_x86_64.whl')\n"
+        "print('Progress 96000000 of 192000000', flush=True)\n"
+        f"while not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
+    )
+    steps = (
+        py_step("create-venv", "Create the virtual environment", "print('created')"),
+        py_step("install-torch", "Install torch 2.15.0 (fixture)", code, progress="pip"),
+        py_step("verify", "Verify", "print('ok')"),
+    )
+    app = make_app(tmp_path, machine, dry_run=False, planner=planner_with(*steps))
+
+    async def mid_run(pilot: Pilot[Any]) -> None:
+        await preview_screen(pilot)
+        await pilot.press("r")
+        await on_screen(pilot, RunScreen)
+        bar = pilot.app.screen.query_one(ProgressBar)
+        await wait_for(pilot, lambda: bar.progress == 96000000)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=still(mid_run))
+    finally:
+        release.write_text("go")
+
+
+def test_cancel_confirmation(snap_compare: Any, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    code = f"import os, time\nprint('working', flush=True)\nwhile not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
+    steps = (py_step("install-torch", "Install torch (fixture)", code),)
+    app = make_app(tmp_path, "cpu", dry_run=False, planner=planner_with(*steps))
+
+    async def confirm(pilot: Pilot[Any]) -> None:
+        await preview_screen(pilot)
+        await pilot.press("r")
+        await on_screen(pilot, RunScreen)
+        await wait_for(pilot, lambda: len(pilot.app.screen.query_one("Log").lines) >= 2)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=still(confirm))
+    finally:
+        release.write_text("go")
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_done_ok(snap_compare: Any, tmp_path: Path, machine: str) -> None:
+    app = make_app(tmp_path, machine, dry_run=False, planner=planner_with(*OK_STEPS))
+    assert snap_compare(app, terminal_size=SIZE, run_before=still(run_to_done))
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_done_failed(snap_compare: Any, tmp_path: Path, machine: str) -> None:
+    app = make_app(tmp_path, machine, dry_run=False, planner=planner_with(*FAIL_STEPS))
+    assert snap_compare(app, terminal_size=SIZE, run_before=still(run_to_done))
