@@ -66,6 +66,7 @@ def run(ctx: Context) -> list[Row]:
     tofile: list[float] = []
     through: list[float] = []
     rss: dict[int, float] = {}
+    cpu: list[tuple[float, float]] = []
     with scratch(ctx, "runner") as tmp:
         for rep in range(reps):
             devnull.append(run_timed(child, env=env))
@@ -78,6 +79,7 @@ def run(ctx: Context) -> list[Row]:
             if res["lines"] != n or res["outcome"] != "ok":
                 raise RuntimeError(f"runner delivered {res['lines']} of {n} lines ({res['outcome']})")
             through.append(res["seconds"])
+            cpu.append((res["cpu_s"], res["child_cpu_s"]))
             rss[n] = max(rss.get(n, 0.0), res["maxrss_mb"])
             (tmp / f"run-{rep}.log").unlink()
         small = _probe(["runner", "100000", str(tmp / "small.log")])
@@ -89,6 +91,9 @@ def run(ctx: Context) -> list[Row]:
     rows.append(Row(SECTION, "same child through Runner (log file + events)", fmt_s(run_s),
                     "/dev/null", fmt_ratio(run_s / base), f"< {TARGET_RATIO:g}x",
                     check(run_s / base < TARGET_RATIO)))
+    own, kid = median([c[0] for c in cpu]), median([c[1] for c in cpu])
+    ctx.note(f"- Runner, 1M lines: the runner process used {own:.2f} s CPU (start-up and plan "
+             f"included), the child {kid:.2f} s; on {os.cpu_count()} cores both compete")
     rows.append(Row(SECTION, "Runner process peak RSS, 100k / 1M lines",
                     f"{rss[100_000]:.0f} / {rss[n]:.0f} MB", "", "",
                     "bounded", check(rss[n] < rss[100_000] * 1.5 + 20)))

@@ -27,7 +27,11 @@ LINE = "Collecting example-package==1.0.0 (from -r requirements.txt (line 12)) 0
 
 def emit(obj: dict[str, Any]) -> None:
     """Print ``obj`` as JSON; ``at_*`` marks are wall-clock (epoch) times for the parent."""
-    obj["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    obj["maxrss_mb"] = me.ru_maxrss / 1024
+    obj["cpu_s"] = me.ru_utime + me.ru_stime  # this process (the runner / the app)
+    obj["child_cpu_s"] = kids.ru_utime + kids.ru_stime
     sys.stdout.write("\n" + json.dumps(obj) + "\n")
     sys.stdout.flush()
 

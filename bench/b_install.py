@@ -1,0 +1,207 @@
+"""4. Installing torch 2.13.0 CPU into a fresh venv from a local PEP 503 index on 127.0.0.1.
+
+Variants, each from a fresh scratch directory with empty pip/uv caches and no host pip config:
+- by hand: the exact steps of ``torch-wizard plan --format json`` run one after another with
+  ``subprocess.run`` (output into a log file), for ``--installer pip`` and ``--installer uv``;
+- the wizard: ``torch-wizard install --yes`` with the same choices;
+- the plain official recipe: ``python -m venv V`` + ``V/bin/pip install torch --index-url .../cpu``.
+Plus venv creation alone: ``python -m venv``, ``virtualenv``, ``uv venv``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    PY,
+    REPO,
+    VENV,
+    Context,
+    NotAvailable,
+    Row,
+    check,
+    clean_pip_env,
+    fmt_ratio,
+    fmt_s,
+    interleaved,
+    median,
+    run_timed,
+    scratch,
+    wizard_argv,
+)
+
+SECTION = "4. Install torch 2.13.0 CPU from a local index"
+TORCH = "2.13.0"
+TARGET_RATIO = 1.05
+LAST_VENV: dict[str, Any] = {}  # what the disk benchmark measures afterwards
+
+
+@contextlib.contextmanager
+def local_index() -> Iterator[str]:
+    """The URL of a served copy of tests/support/torchindex's index (``<url>/whl``)."""
+    try:
+        from tests.support.httpserver import serve_directory
+        from tests.support import torchindex
+    except ImportError as err:
+        raise NotAvailable(f"tests/support/torchindex.py: {err}") from err
+    root = torchindex.build_index()
+    if root is None:
+        raise NotAvailable(f"local torch index: {torchindex.last_error}")
+    with serve_directory(root) as url:
+        yield url + "/whl"
+
+
+def choice_flags(installer: str | None, venv: Path, index_base: str) -> list[str]:
+    flags = ["--backend", "cpu", "--torch", TORCH, "--packages", "torch", "--venv", str(venv),
+             "--index-base", index_base]
+    return flags + (["--installer", installer] if installer else [])
+
+
+def plan_json(installer: str | None, venv: Path, index_base: str, env: dict[str, str]) -> dict[str, Any]:
+    p = subprocess.run(
+        [*wizard_argv(), "plan", "--format", "json", *choice_flags(installer, venv, index_base)],
+        cwd=REPO, capture_output=True, text=True, env=env, check=False,
+    )
+    if p.returncode != 0:
+        raise RuntimeError(f"plan failed: {p.stderr.strip()[-200:]}")
+    return dict(json.loads(p.stdout))
+
+
+def by_hand(plan: dict[str, Any], env: dict[str, str], log: Path) -> float:
+    """Run the plan's steps in order, as a person pasting them would; the total wall time."""
+    total = 0.0
+    with open(log, "wb") as fh:
+        for step in plan["steps"]:
+            total += run_timed(step["argv"], env={**env, **step.get("env", {})},
+                               cwd=step.get("cwd") or REPO, stdout=fh)
+    return total
+
+
+def wizard_install(installer: str | None, venv: Path, index_base: str, env: dict[str, str],
+                   log: Path) -> float:
+    argv = [*wizard_argv(), "install", "--yes", *choice_flags(installer, venv, index_base),
+            "--log", str(log)]
+    return run_timed(argv, env=env)
+
+
+def official(venv: Path, index_base: str, env: dict[str, str]) -> float:
+    t = run_timed([PY, "-m", "venv", str(venv)], env=env)
+    t += run_timed([str(venv / "bin" / "pip"), "install", f"torch=={TORCH}", "--index-url",
+                    f"{index_base}/cpu"], env=env)
+    return t
+
+
+def _fresh_env(tmp: Path) -> dict[str, str]:
+    env = clean_pip_env(cache=tmp / "cache")
+    env["XDG_STATE_HOME"] = str(tmp / "state")
+    # uv is installed where the wizard's own tools are (the dev venv); plans call it by name.
+    env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run(ctx: Context) -> list[Row]:
+    if not (REPO / "wizard" / "commands" / "install.py").exists():
+        return [Row(SECTION, "torch-wizard install", status="not available yet: wizard/commands/install.py missing")]
+    rows: list[Row] = []
+    reps = ctx.reps_slow
+    times: dict[str, list[float]] = {k: [] for k in (
+        "hand-pip", "wizard-pip", "hand-uv", "wizard-uv", "official", "wizard-default")}
+    default_installer = ""
+    with local_index() as index_base:
+        for rep in range(reps):
+            for variant in times:
+                with scratch(ctx, f"inst-{variant}") as tmp:
+                    env = _fresh_env(tmp)
+                    venv = tmp / "venv"
+                    kind = variant.split("-", 1)[-1]
+                    if variant == "official":
+                        t = official(venv, index_base, env)
+                    elif variant.startswith("hand-"):
+                        t = by_hand(plan_json(kind, venv, index_base, env), env, tmp / "hand.log")
+                    elif variant == "wizard-default":
+                        plan = plan_json(None, venv, index_base, env)
+                        default_installer = plan["choice"]["installer"]
+                        t = wizard_install(None, venv, index_base, env, tmp / "wizard.log")
+                    else:
+                        t = wizard_install(kind, venv, index_base, env, tmp / "wizard.log")
+                    times[variant].append(t)
+                    ctx.note(f"  install rep {rep + 1}/{reps} {variant}: {fmt_s(t)}")
+                    if variant == "wizard-default" and rep == reps - 1:
+                        from bench.b_disk import venv_bytes, installed_dists
+
+                        LAST_VENV.update(bytes=venv_bytes(venv), dists=installed_dists(venv),
+                                         installer=default_installer)
+    m = {k: median(v) for k, v in times.items()}
+    rows.append(Row(SECTION, "pip: plan's commands by hand", fmt_s(m["hand-pip"])))
+    rows.append(Row(SECTION, "pip: torch-wizard install --installer pip", fmt_s(m["wizard-pip"]),
+                    "pip by hand", fmt_ratio(m["wizard-pip"] / m["hand-pip"]),
+                    f"< {TARGET_RATIO:g}x", check(m["wizard-pip"] / m["hand-pip"] < TARGET_RATIO)))
+    rows.append(Row(SECTION, "uv: plan's commands by hand", fmt_s(m["hand-uv"])))
+    rows.append(Row(SECTION, "uv: torch-wizard install --installer uv", fmt_s(m["wizard-uv"]),
+                    "uv by hand", fmt_ratio(m["wizard-uv"] / m["hand-uv"]),
+                    f"< {TARGET_RATIO:g}x", check(m["wizard-uv"] / m["hand-uv"] < TARGET_RATIO)))
+    rows.append(Row(SECTION, "official recipe: python -m venv + pip install torch --index-url",
+                    fmt_s(m["official"])))
+    speed = m["official"] / m["wizard-default"]
+    rows.append(Row(SECTION, f"torch-wizard install (default: {default_installer}, verify included)",
+                    fmt_s(m["wizard-default"]), "official recipe",
+                    f"{speed:.2f}x faster" if speed >= 1 else f"{1 / speed:.2f}x slower"))
+    rows.append(Row(SECTION, "torch-wizard install --installer uv vs official recipe",
+                    fmt_s(m["wizard-uv"]), "official recipe",
+                    f"{m['official'] / m['wizard-uv']:.2f}x faster"))
+    rows.extend(venv_creation(ctx))
+    return rows
+
+
+def venv_creation(ctx: Context) -> list[Row]:
+    section = "4b. Venv creation"
+    with scratch(ctx, "venvs") as tmp:
+        env = clean_pip_env(cache=tmp / "cache")
+        env["VIRTUALENV_OVERRIDE_APP_DATA"] = str(tmp / "vapp")
+        n = 0
+
+        def target() -> str:
+            nonlocal n
+            n += 1
+            return str(tmp / f"v{n}")
+
+        virtualenv = VENV / "bin" / "virtualenv"
+        uv = VENV / "bin" / "uv"
+
+        class Fresh(list[str]):
+            """An argv whose last item is a new directory each time it is iterated."""
+
+            def __iter__(self) -> Iterator[str]:
+                yield from list.__iter__(self)
+                yield target()
+
+        cmds: dict[str, list[str]] = {
+            "python -m venv (with pip)": Fresh([PY, "-m", "venv"]),
+            "python -m venv --without-pip": Fresh([PY, "-m", "venv", "--without-pip"]),
+        }
+        if virtualenv.exists():
+            cmds["virtualenv (pip, setuptools, wheel seeded)"] = Fresh(
+                [str(virtualenv), "--no-periodic-update", "--python", PY, "-q"])
+        if uv.exists():
+            cmds["uv venv (no pip)"] = Fresh([str(uv), "venv", "-q", "--python", PY])
+            cmds["uv venv --seed (with pip)"] = Fresh([str(uv), "venv", "-q", "--seed", "--python", PY])
+        times = interleaved(cmds, max(3, ctx.reps_fast // 2), env=env)
+    base = median(times["python -m venv (with pip)"])
+    rows = []
+    for name, ts in times.items():
+        med = median(ts)
+        rows.append(Row(section, name, fmt_s(med), "python -m venv", f"{base / med:.1f}x faster"
+                        if name != "python -m venv (with pip)" else "1.00x"))
+    return rows
+
+
+if __name__ == "__main__":
+    c = Context(quick=True, reps_fast=4, reps_slow=1, tmp=Path("/tmp"))
+    for r in venv_creation(c):
+        print(r)
