@@ -258,8 +258,11 @@ class Runner:
                 run = _StepRun(started=time.time())
                 self._log(log, f"\n==> [{i + 1}/{total}] {step.id}: {step.title}  ({time.strftime('%H:%M:%S')})")
                 self._log(log, "$ " + shlex.join(step.argv))
-                async for ev in self._run_step(i, step, log, run):
-                    yield ev
+                # aclosing: abandoning this iterator must close the step's too (its finally stops
+                # the child processes) before the log file closes.
+                async with contextlib.aclosing(self._run_step(i, step, log, run)) as step_events:
+                    async for ev in step_events:
+                        yield ev
                 yield StepFinished(i, run.returncode, run.duration)
                 self._log(log, f"<== {step.id}: exit {run.returncode} after {run.duration:.2f} s"
                           + (f" ({run.stopped})" if run.stopped else ""))
@@ -385,6 +388,10 @@ class Runner:
                     limits.append(deadline - now)
                 if exited_at is not None:
                     limits.append(exited_at + DRAIN - now)
+                else:
+                    # asyncio's wait() returns only once the pipe closes too; returncode is set
+                    # as soon as the process exits, so poll it (a descendant may hold the pipe).
+                    limits.append(0.1)
                 timeout = max(0.0, min(limits)) if limits else None
                 waiting: set[asyncio.Future[Any]] = {cancel_task}
                 if read_task is not None:
@@ -400,7 +407,7 @@ class Runner:
                         read_task = asyncio.ensure_future(proc.stdout.read(CHUNK))
                     else:
                         read_task = None
-                if wait_task.done() and exited_at is None:
+                if proc.returncode is not None and exited_at is None:
                     exited_at = loop.time()
                 if read_task is None and wait_task.done():
                     break
@@ -468,11 +475,11 @@ class Runner:
             await proc.wait()
             return 0
         leftovers = 0
-        if proc.returncode is None and not wait_task.done():
+        if proc.returncode is None:
             _signal_group(pgid, signal.SIGTERM)
             end = time.monotonic() + self.grace
             while time.monotonic() < end:
-                if wait_task.done() and _group_members(pgid) == 0:
+                if proc.returncode is not None and _group_members(pgid) == 0:
                     break
                 await asyncio.sleep(0.05)
         else:
