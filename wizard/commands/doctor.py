@@ -1,0 +1,233 @@
+"""``torch-wizard doctor``: what torch a venv holds, what its receipt says, whether it fits this
+machine (driver floors and GPU architectures from the catalog), and the command that fixes it.
+
+Exit codes: 0 healthy, 1 problems found, 2 bad input (no venv there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from wizard.catalog import Catalog
+from wizard.errors import UsageError
+from wizard.machine.model import Machine
+from wizard.run.receipt import Receipt
+from wizard.run.verify import VerifyReport
+
+PROG = "torch-wizard"
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    venv: str
+    python: str = ""
+    torch: str = ""  # "" when torch does not import
+    variant: str = ""  # what the installed build is: "cpu", "cu130", "rocm6.4", "xpu"
+    device: str = ""  # where the verification matmul ran
+    gflops: float = 0.0
+    receipt: str = ""  # its path, "" when there is none
+    receipt_outcome: str = ""
+    receipt_backend: str = ""
+    receipt_created: str = ""
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    fix: str = ""  # a command that would put things right; "" when healthy
+    verify: VerifyReport | None = None
+
+
+def variant_of(report: VerifyReport) -> str:
+    if report.cuda_build:
+        major, _, minor = report.cuda_build.partition(".")
+        return f"cu{major}{minor.split('.')[0]}"
+    if report.hip_build:
+        return "rocm" + ".".join(report.hip_build.split(".")[:2])
+    if report.xpu_build:
+        return "xpu"
+    local = report.torch.partition("+")[2]
+    return local or ("cpu" if report.torch else "")
+
+
+def _older(version: str, floor: str) -> bool:
+    try:
+        return Version(version) < Version(floor)
+    except InvalidVersion:
+        return False
+
+
+def assess(
+    report: VerifyReport, machine: Machine, catalog: Catalog, receipt: Receipt | None = None
+) -> tuple[list[str], list[str]]:
+    """(problems, notes) for an installed torch on ``machine``. Pure."""
+    from wizard.run.verify import diagnose
+
+    problems: list[str] = []
+    notes: list[str] = []
+    if report.error and not report.torch:
+        return [f"torch does not work in this venv: {report.error}"], notes
+    variant = variant_of(report)
+    base = report.torch.split("+")[0]
+    nv = machine.nvidia
+    if receipt is not None:
+        wanted = receipt.plan.choice.torch
+        if wanted and base and base != wanted:
+            notes.append(f"The receipt says torch {wanted} was installed; the venv now has {report.torch}.")
+    if variant.startswith("cu"):
+        if not nv.present:
+            problems.append(
+                f"torch {report.torch} is a CUDA build but this machine has no NVIDIA GPU: it cannot "
+                "use CUDA and wastes gigabytes; the cpu build fits."
+            )
+        else:
+            floor = catalog.driver_floor(report.cuda_build, machine.os.name)
+            if floor and nv.driver_version and _older(nv.driver_version, floor):
+                problems.append(
+                    f"torch {report.torch} is built with CUDA {report.cuda_build}, which needs NVIDIA "
+                    f"driver {floor} or newer; this machine has {nv.driver_version}: update the driver "
+                    "or install a build for an older CUDA."
+                )
+            for gpu in nv.gpus:
+                if gpu.compute_capability and base and catalog.cuda_archs(variant, base):
+                    if not catalog.covers_cc(variant, base, gpu.compute_capability):
+                        problems.append(
+                            f"{gpu.name} (compute capability {gpu.compute_capability}) is not among "
+                            f"the architectures torch {report.torch} was built for "
+                            f"({', '.join(catalog.cuda_archs(variant, base))}): it needs another "
+                            "CUDA build."
+                        )
+    elif variant.startswith("rocm"):
+        supported = catalog.rocm_gfx(variant)
+        for gfx in machine.amd.gfx_targets:
+            if supported and gfx not in supported:
+                problems.append(f"The AMD GPU {gfx} is not among the targets of the {variant} build.")
+    elif variant == "cpu" and nv.present and nv.gpus:
+        problems.append(
+            f"torch {report.torch} is CPU-only but this machine has an NVIDIA GPU "
+            f"({nv.gpus[0].name}): it came from the cpu index or plain PyPI; a CUDA build would use the GPU."
+        )
+    backend = receipt.plan.choice.backend if receipt is not None else variant
+    for sentence in diagnose(report, backend):
+        if sentence not in problems and not sentence.startswith("torch does not work"):
+            problems.append(sentence)
+    if report.error:
+        problems.append(f"torch imports but fails: {report.error}")
+    return problems, notes
+
+
+def _run_verify(python: Path, backend: str) -> VerifyReport | None:
+    from wizard.run.verify import parse_report, verify_argv
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    try:
+        r = subprocess.run(
+            verify_argv(str(python), backend),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as err:
+        return VerifyReport(ok=False, error=f"cannot run {python}: {err}")
+    return parse_report(r.stdout) or VerifyReport(
+        ok=False, error=f"{python} exited {r.returncode} without a report: {r.stderr.strip()[-300:]}"
+    )
+
+
+def _fix_command(machine: Machine, venv: str, receipt: Receipt | None) -> str:
+    """The install command the planner gives for this machine and venv (its install-torch step)."""
+    from wizard.plan import Choices, make_plan
+    from wizard.plan.render import command_line
+
+    choices = Choices(venv=venv)
+    if receipt is not None:
+        pkgs = tuple(receipt.plan.choice.packages)
+        choices = Choices(venv=venv, packages=pkgs, installer=receipt.plan.choice.installer)
+    try:
+        plan = make_plan(machine, choices)
+        return command_line(plan.step("install-torch"))
+    except Exception:  # noqa: BLE001 - any planning failure: fall back to the wizard itself
+        return f"torch-wizard install --venv {venv} --yes"
+
+
+def _machine(args: argparse.Namespace, receipt: Receipt | None) -> Machine:
+    try:
+        from wizard.commands.common import target_from_args
+
+        return target_from_args(args)
+    except ImportError:  # detection not available: judge against the machine the plan was for
+        if receipt is None:
+            raise
+        return receipt.plan.target
+
+
+def examine(args: argparse.Namespace) -> DoctorReport:
+    from wizard import catalog as catalog_mod
+    from wizard.run.receipt import read_receipt
+
+    venv = Path(getattr(args, "venv", None) or ".venv").expanduser().absolute()
+    if not (venv / "pyvenv.cfg").is_file():
+        raise UsageError(f"no virtual environment at {venv}: pass --venv PATH of a venv to check")
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    receipt = read_receipt(venv)
+    backend = receipt.plan.choice.backend if receipt is not None else ""
+    report = _run_verify(python, backend) or VerifyReport(ok=False, error="no report")
+    machine = _machine(args, receipt)
+    problems, notes = assess(report, machine, catalog_mod.load(), receipt)
+    if receipt is None:
+        notes.append("No torch-wizard receipt in this venv: it was not installed by torch-wizard.")
+    elif receipt.outcome != "ok":
+        notes.append(f"The last torch-wizard run here ended '{receipt.outcome}': {receipt.message}.")
+    fix = _fix_command(machine, str(venv), receipt) if problems else ""
+    return DoctorReport(
+        venv=str(venv),
+        python=report.python,
+        torch=report.torch,
+        variant=variant_of(report),
+        device=report.device,
+        gflops=report.gflops,
+        receipt=str(venv / "torch-wizard-receipt.json") if receipt is not None else "",
+        receipt_outcome=receipt.outcome if receipt is not None else "",
+        receipt_backend=backend,
+        receipt_created=receipt.created if receipt is not None else "",
+        problems=tuple(problems),
+        notes=tuple(notes),
+        fix=fix,
+        verify=report,
+    )
+
+
+def render_text(d: DoctorReport) -> str:
+    lines = [f"venv:    {d.venv}", f"python:  {d.python or '?'}"]
+    if d.torch:
+        lines.append(f"torch:   {d.torch} ({d.variant}), ran on {d.device or '?'}" + (f", {d.gflops:g} GFLOP/s" if d.gflops else ""))
+    else:
+        lines.append("torch:   not working")
+    if d.receipt:
+        lines.append(f"receipt: {d.receipt} ({d.receipt_outcome}, {d.receipt_created})")
+    lines.extend(f"note:    {n}" for n in d.notes)
+    if d.problems:
+        lines.extend(f"PROBLEM: {p}" for p in d.problems)
+        lines.append(f"fix:     {d.fix}")
+    else:
+        lines.append("OK: torch works and fits this machine.")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    d = examine(args)
+    if getattr(args, "json", False):
+        from wizard.serial import to_json
+
+        sys.stdout.write(json.dumps(to_json(d), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(d))
+    return 1 if d.problems else 0
