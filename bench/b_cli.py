@@ -34,7 +34,7 @@ def _target_args() -> tuple[list[str], str]:
 
 
 def _works(argv: list[str]) -> str:
-    """"" when the command runs and prints JSON, else why not."""
+    """ "" when the command runs and prints JSON, else why not."""
     p = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
     if p.returncode != 0:
         return (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1][:120]
@@ -70,7 +70,7 @@ def run(ctx: Context) -> list[Row]:
     cmds: dict[str, list[str]] = {
         "python -c pass (floor)": [PY, "-c", "pass"],
         'python -c "import wizard"': [PY, "-c", "import wizard"],
-        "python -c \"import wizard.cli\"": [PY, "-c", "import wizard.cli"],
+        'python -c "import wizard.cli"': [PY, "-c", "import wizard.cli"],
     }
     missing: dict[str, str] = {}
     why = _works(detect)
@@ -88,7 +88,12 @@ def run(ctx: Context) -> list[Row]:
         if out.returncode == 0:
             profile.write_text(out.stdout)
             cmds["torch-wizard plan --format json --profile FILE"] = [
-                *wiz, "plan", "--format", "json", "--profile", str(profile)
+                *wiz,
+                "plan",
+                "--format",
+                "json",
+                "--profile",
+                str(profile),
             ]
     times = interleaved(cmds, ctx.reps_fast)
     floor = median(times["python -c pass (floor)"])
@@ -114,13 +119,15 @@ def run(ctx: Context) -> list[Row]:
                 + import_profile(_as_module(cmds[name], wiz))
             )
     for name, why in missing.items():
-        rows.append(Row(SECTION, name, target=f"< {TARGET_S:g} s", status=f"not available yet: {why}"))
+        rows.append(
+            Row(SECTION, name, target=f"< {TARGET_S:g} s", status=f"not available yet: {why}")
+        )
     return rows
 
 
 def _as_module(argv: list[str], wiz: list[str]) -> list[str]:
     """The same command as ``-m wizard ...`` so ``python -X importtime`` can run it."""
-    return ["-m", "wizard", *argv[len(wiz):]]
+    return ["-m", "wizard", *argv[len(wiz) :]]
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ network; when offline the cache is used.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -20,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    PY,
     BENCH,
-    REPO,
+    PY,
     Context,
     NotAvailable,
     Row,
@@ -36,22 +36,25 @@ CACHE = BENCH / "cache" / "pypi-torch-linux-x86_64.json"
 LOCAL_TORCH = "2.13.0"
 # pip 23 takes --platform literally (no manylinux expansion), so list every glibc level.
 PLATFORMS = [f"manylinux_2_{m}_x86_64" for m in range(28, 4, -1)] + [
-    "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64"]
+    "manylinux2014_x86_64",
+    "manylinux2010_x86_64",
+    "manylinux1_x86_64",
+    "linux_x86_64",
+]
 UA = {"User-Agent": "torch-wizard-bench/0.1"}
 
 
 # ------------------------------------------------------------------------------------------------
 # The venv
 
+
 def venv_bytes(venv: Path) -> int:
     """Apparent size of every file under ``venv`` (symlinks not followed)."""
     total = 0
     for dirpath, _dirs, files in os.walk(venv):
         for name in files:
-            try:
+            with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
     return total
 
 
@@ -68,6 +71,7 @@ def installed_dists(venv: Path) -> dict[str, str]:
 
 # ------------------------------------------------------------------------------------------------
 # Remote wheels
+
 
 class RangeFile(io.RawIOBase):
     """A read-only, seekable view of a URL through HTTP range requests (for zipfile)."""
@@ -93,9 +97,10 @@ class RangeFile(io.RawIOBase):
         n = min(len(buf), self.size - self.pos)
         if n <= 0:
             return 0
-        req = urllib.request.Request(
-            self.url, headers={**UA, "Range": f"bytes={self.pos}-{self.pos + n - 1}"})
-        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (https only)
+        req = urllib.request.Request(  # noqa: S310 (https URLs from PyPI)
+            self.url, headers={**UA, "Range": f"bytes={self.pos}-{self.pos + n - 1}"}
+        )
+        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (https URLs from PyPI)
             data = resp.read()
         data = data[:n]
         buf[: len(data)] = data
@@ -114,8 +119,8 @@ def unpacked_size(source: str | Path, size: int = 0) -> int:
 
 
 def _json(url: str) -> Any:
-    req = urllib.request.Request(url, headers={**UA, "Accept": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (https only)
+    req = urllib.request.Request(url, headers={**UA, "Accept": "application/json"})  # noqa: S310
+    with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (https URLs from PyPI)
         return json.load(resp)
 
 
@@ -127,21 +132,37 @@ def file_size(name: str, version: str, url: str) -> int:
                 return int(f["size"])
     except (OSError, ValueError):
         pass
-    req = urllib.request.Request(url, method="HEAD", headers=UA)
-    with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (https only)
+    req = urllib.request.Request(url, method="HEAD", headers=UA)  # noqa: S310
+    with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (https URLs from PyPI)
         return int(resp.headers["Content-Length"])
 
 
 def resolve_pypi(version: str, tmp: Path) -> dict[str, Any]:
     report = tmp / f"report-{version}.json"
-    args = [PY, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-            "--report", str(report), f"torch=={version}", "--python-version", "3.11",
-            "--only-binary=:all:", "--target", str(tmp / "target"),
-            "--index-url", "https://pypi.org/simple"]
+    args = [
+        PY,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--report",
+        str(report),
+        f"torch=={version}",
+        "--python-version",
+        "3.11",
+        "--only-binary=:all:",
+        "--target",
+        str(tmp / "target"),
+        "--index-url",
+        "https://pypi.org/simple",
+    ]
     for plat in PLATFORMS:
         args += ["--platform", plat]
-    p = subprocess.run(args, capture_output=True, text=True, env=clean_pip_env(), check=False,
-                       timeout=600)
+    p = subprocess.run(
+        args, capture_output=True, text=True, env=clean_pip_env(), check=False, timeout=600
+    )
     if p.returncode != 0:
         raise RuntimeError(" | ".join(p.stderr.strip().splitlines()[-2:]))
     data = json.loads(report.read_text())
@@ -150,8 +171,16 @@ def resolve_pypi(version: str, tmp: Path) -> dict[str, Any]:
         name, ver = item["metadata"]["name"], item["metadata"]["version"]
         url = item["download_info"]["url"]
         size = file_size(name, ver, url)
-        wheels.append({"name": name, "version": ver, "file": url.rsplit("/", 1)[-1],
-                       "url": url, "size": size, "unpacked": unpacked_size(url, size)})
+        wheels.append(
+            {
+                "name": name,
+                "version": ver,
+                "file": url.rsplit("/", 1)[-1],
+                "url": url,
+                "size": size,
+                "unpacked": unpacked_size(url, size),
+            }
+        )
     return {"torch": version, "pip": data.get("pip_version", ""), "wheels": wheels}
 
 
@@ -171,9 +200,11 @@ def pypi_sizes(ctx: Context, versions: list[str]) -> dict[str, dict[str, Any]]:
             ctx.note(f"- PyPI resolution of torch=={v} failed ({err}); no cached copy")
             continue
         cache.setdefault("resolved", {})[v] = out[v]
-        cache["note"] = ("pip install --dry-run --report for Linux x86_64, CPython 3.11, "
-                         "against https://pypi.org/simple; sizes from the PyPI JSON API, "
-                         "unpacked sizes from each wheel's zip central directory")
+        cache["note"] = (
+            "pip install --dry-run --report for Linux x86_64, CPython 3.11, "
+            "against https://pypi.org/simple; sizes from the PyPI JSON API, "
+            "unpacked sizes from each wheel's zip central directory"
+        )
         cache.setdefault("resolved_at", {})[v] = time.strftime("%Y-%m-%d")
         CACHE.parent.mkdir(parents=True, exist_ok=True)
         CACHE.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n")
@@ -194,6 +225,7 @@ def newest_torch() -> str:
 # ------------------------------------------------------------------------------------------------
 # The local CPU wheels
 
+
 def local_wheels(dists: dict[str, str]) -> list[dict[str, Any]]:
     """The wheels of the local CPU index that the CPU plan installed (pip itself left out)."""
     from packaging.utils import canonicalize_name, parse_wheel_filename
@@ -209,8 +241,14 @@ def local_wheels(dists: dict[str, str]) -> list[dict[str, Any]]:
         key = str(canonicalize_name(name))
         if key == "pip" or (dists and key not in dists):
             continue
-        out.append({"name": key, "version": str(ver), "size": whl.stat().st_size,
-                    "unpacked": unpacked_size(whl)})
+        out.append(
+            {
+                "name": key,
+                "version": str(ver),
+                "size": whl.stat().st_size,
+                "unpacked": unpacked_size(whl),
+            }
+        )
     return out
 
 
@@ -232,26 +270,63 @@ def run(ctx: Context) -> list[Row]:
     cpu = local_wheels(dists)
     cpu_dl = sum(w["size"] for w in cpu)
     cpu_un = sum(w["unpacked"] for w in cpu)
-    rows.append(Row(SECTION, f"CPU plan (torch {LOCAL_TORCH}+cpu): wheels downloaded",
-                    fmt_mb(cpu_dl), "", "", "", f"{len(cpu)} wheels"))
+    rows.append(
+        Row(
+            SECTION,
+            f"CPU plan (torch {LOCAL_TORCH}+cpu): wheels downloaded",
+            fmt_mb(cpu_dl),
+            "",
+            "",
+            "",
+            f"{len(cpu)} wheels",
+        )
+    )
     rows.append(Row(SECTION, "CPU plan: wheels unpacked", fmt_mb(cpu_un)))
     if LAST_VENV.get("bytes"):
-        rows.append(Row(SECTION, f"CPU plan: whole venv on disk (installer {LAST_VENV['installer']})",
-                        fmt_mb(LAST_VENV["bytes"])))
+        rows.append(
+            Row(
+                SECTION,
+                f"CPU plan: whole venv on disk (installer {LAST_VENV['installer']})",
+                fmt_mb(LAST_VENV["bytes"]),
+            )
+        )
     else:
-        rows.append(Row(SECTION, "CPU plan: whole venv on disk",
-                        status="not measured: needs section 4 in the same run"))
+        rows.append(
+            Row(
+                SECTION,
+                "CPU plan: whole venv on disk",
+                status="not measured: needs section 4 in the same run",
+            )
+        )
     for v, res in sorted(pypi.items()):
         dl = sum(w["size"] for w in res["wheels"])
         un = sum(w["unpacked"] for w in res["wheels"])
         label = f"bare pip install torch=={v} (PyPI, Linux x86_64)"
-        rows.append(Row(SECTION, f"{label}: download", fmt_mb(dl), "CPU plan download",
-                        f"{dl / cpu_dl:.1f}x", "", f"{len(res['wheels'])} wheels"))
-        rows.append(Row(SECTION, f"{label}: unpacked", fmt_mb(un), "CPU plan unpacked",
-                        f"{un / cpu_un:.1f}x"))
+        rows.append(
+            Row(
+                SECTION,
+                f"{label}: download",
+                fmt_mb(dl),
+                "CPU plan download",
+                f"{dl / cpu_dl:.1f}x",
+                "",
+                f"{len(res['wheels'])} wheels",
+            )
+        )
+        rows.append(
+            Row(
+                SECTION,
+                f"{label}: unpacked",
+                fmt_mb(un),
+                "CPU plan unpacked",
+                f"{un / cpu_un:.1f}x",
+            )
+        )
         big = sorted(res["wheels"], key=lambda w: -w["unpacked"])[:4]
-        ctx.note(f"- torch=={v} from PyPI on Linux x86_64 pulls {len(res['wheels'])} wheels; "
-                 "largest unpacked: " + ", ".join(f"{w['name']} {fmt_mb(w['unpacked'])}" for w in big))
+        ctx.note(
+            f"- torch=={v} from PyPI on Linux x86_64 pulls {len(res['wheels'])} wheels; "
+            "largest unpacked: " + ", ".join(f"{w['name']} {fmt_mb(w['unpacked'])}" for w in big)
+        )
     return rows
 
 

@@ -46,8 +46,8 @@ LAST_VENV: dict[str, Any] = {}  # what the disk benchmark measures afterwards
 def local_index() -> Iterator[str]:
     """The URL of a served copy of tests/support/torchindex's index (``<url>/whl``)."""
     try:
-        from tests.support.httpserver import serve_directory
         from tests.support import torchindex
+        from tests.support.httpserver import serve_directory
     except ImportError as err:
         raise NotAvailable(f"tests/support/torchindex.py: {err}") from err
     root = torchindex.build_index()
@@ -58,15 +58,31 @@ def local_index() -> Iterator[str]:
 
 
 def choice_flags(installer: str | None, venv: Path, index_base: str) -> list[str]:
-    flags = ["--backend", "cpu", "--torch", TORCH, "--packages", "torch", "--venv", str(venv),
-             "--index-base", index_base]
+    flags = [
+        "--backend",
+        "cpu",
+        "--torch",
+        TORCH,
+        "--packages",
+        "torch",
+        "--venv",
+        str(venv),
+        "--index-base",
+        index_base,
+    ]
     return flags + (["--installer", installer] if installer else [])
 
 
-def plan_json(installer: str | None, venv: Path, index_base: str, env: dict[str, str]) -> dict[str, Any]:
+def plan_json(
+    installer: str | None, venv: Path, index_base: str, env: dict[str, str]
+) -> dict[str, Any]:
     p = subprocess.run(
         [*wizard_argv(), "plan", "--format", "json", *choice_flags(installer, venv, index_base)],
-        cwd=REPO, capture_output=True, text=True, env=env, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     if p.returncode != 0:
         raise RuntimeError(f"plan failed: {p.stderr.strip()[-200:]}")
@@ -78,22 +94,41 @@ def by_hand(plan: dict[str, Any], env: dict[str, str], log: Path) -> float:
     total = 0.0
     with open(log, "wb") as fh:
         for step in plan["steps"]:
-            total += run_timed(step["argv"], env={**env, **step.get("env", {})},
-                               cwd=step.get("cwd") or REPO, stdout=fh)
+            total += run_timed(
+                step["argv"],
+                env={**env, **step.get("env", {})},
+                cwd=step.get("cwd") or REPO,
+                stdout=fh,
+            )
     return total
 
 
-def wizard_install(installer: str | None, venv: Path, index_base: str, env: dict[str, str],
-                   log: Path) -> float:
-    argv = [*wizard_argv(), "install", "--yes", *choice_flags(installer, venv, index_base),
-            "--log", str(log)]
+def wizard_install(
+    installer: str | None, venv: Path, index_base: str, env: dict[str, str], log: Path
+) -> float:
+    argv = [
+        *wizard_argv(),
+        "install",
+        "--yes",
+        *choice_flags(installer, venv, index_base),
+        "--log",
+        str(log),
+    ]
     return run_timed(argv, env=env)
 
 
 def official(venv: Path, index_base: str, env: dict[str, str]) -> float:
     t = run_timed([PY, "-m", "venv", str(venv)], env=env)
-    t += run_timed([str(venv / "bin" / "pip"), "install", f"torch=={TORCH}", "--index-url",
-                    f"{index_base}/cpu"], env=env)
+    t += run_timed(
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            f"torch=={TORCH}",
+            "--index-url",
+            f"{index_base}/cpu",
+        ],
+        env=env,
+    )
     return t
 
 
@@ -107,11 +142,19 @@ def _fresh_env(tmp: Path) -> dict[str, str]:
 
 def run(ctx: Context) -> list[Row]:
     if not (REPO / "wizard" / "commands" / "install.py").exists():
-        return [Row(SECTION, "torch-wizard install", status="not available yet: wizard/commands/install.py missing")]
+        return [
+            Row(
+                SECTION,
+                "torch-wizard install",
+                status="not available yet: wizard/commands/install.py missing",
+            )
+        ]
     rows: list[Row] = []
     reps = ctx.reps_slow
-    times: dict[str, list[float]] = {k: [] for k in (
-        "hand-pip", "wizard-pip", "hand-uv", "wizard-uv", "official", "wizard-default")}
+    times: dict[str, list[float]] = {
+        k: []
+        for k in ("hand-pip", "wizard-pip", "hand-uv", "wizard-uv", "official", "wizard-default")
+    }
     default_installer = ""
     with local_index() as index_base:
         for rep in range(reps):
@@ -133,28 +176,64 @@ def run(ctx: Context) -> list[Row]:
                     times[variant].append(t)
                     ctx.note(f"  install rep {rep + 1}/{reps} {variant}: {fmt_s(t)}")
                     if variant == "wizard-default" and rep == reps - 1:
-                        from bench.b_disk import venv_bytes, installed_dists
+                        from bench.b_disk import installed_dists, venv_bytes
 
-                        LAST_VENV.update(bytes=venv_bytes(venv), dists=installed_dists(venv),
-                                         installer=default_installer)
+                        LAST_VENV.update(
+                            bytes=venv_bytes(venv),
+                            dists=installed_dists(venv),
+                            installer=default_installer,
+                        )
     m = {k: median(v) for k, v in times.items()}
     rows.append(Row(SECTION, "pip: plan's commands by hand", fmt_s(m["hand-pip"])))
-    rows.append(Row(SECTION, "pip: torch-wizard install --installer pip", fmt_s(m["wizard-pip"]),
-                    "pip by hand", fmt_ratio(m["wizard-pip"] / m["hand-pip"]),
-                    f"< {TARGET_RATIO:g}x", check(m["wizard-pip"] / m["hand-pip"] < TARGET_RATIO)))
+    rows.append(
+        Row(
+            SECTION,
+            "pip: torch-wizard install --installer pip",
+            fmt_s(m["wizard-pip"]),
+            "pip by hand",
+            fmt_ratio(m["wizard-pip"] / m["hand-pip"]),
+            f"< {TARGET_RATIO:g}x",
+            check(m["wizard-pip"] / m["hand-pip"] < TARGET_RATIO),
+        )
+    )
     rows.append(Row(SECTION, "uv: plan's commands by hand", fmt_s(m["hand-uv"])))
-    rows.append(Row(SECTION, "uv: torch-wizard install --installer uv", fmt_s(m["wizard-uv"]),
-                    "uv by hand", fmt_ratio(m["wizard-uv"] / m["hand-uv"]),
-                    f"< {TARGET_RATIO:g}x", check(m["wizard-uv"] / m["hand-uv"] < TARGET_RATIO)))
-    rows.append(Row(SECTION, "official recipe: python -m venv + pip install torch --index-url",
-                    fmt_s(m["official"])))
+    rows.append(
+        Row(
+            SECTION,
+            "uv: torch-wizard install --installer uv",
+            fmt_s(m["wizard-uv"]),
+            "uv by hand",
+            fmt_ratio(m["wizard-uv"] / m["hand-uv"]),
+            f"< {TARGET_RATIO:g}x",
+            check(m["wizard-uv"] / m["hand-uv"] < TARGET_RATIO),
+        )
+    )
+    rows.append(
+        Row(
+            SECTION,
+            "official recipe: python -m venv + pip install torch --index-url",
+            fmt_s(m["official"]),
+        )
+    )
     speed = m["official"] / m["wizard-default"]
-    rows.append(Row(SECTION, f"torch-wizard install (default: {default_installer}, verify included)",
-                    fmt_s(m["wizard-default"]), "official recipe",
-                    f"{speed:.2f}x faster" if speed >= 1 else f"{1 / speed:.2f}x slower"))
-    rows.append(Row(SECTION, "torch-wizard install --installer uv vs official recipe",
-                    fmt_s(m["wizard-uv"]), "official recipe",
-                    f"{m['official'] / m['wizard-uv']:.2f}x faster"))
+    rows.append(
+        Row(
+            SECTION,
+            f"torch-wizard install (default: {default_installer}, verify included)",
+            fmt_s(m["wizard-default"]),
+            "official recipe",
+            f"{speed:.2f}x faster" if speed >= 1 else f"{1 / speed:.2f}x slower",
+        )
+    )
+    rows.append(
+        Row(
+            SECTION,
+            "torch-wizard install --installer uv vs official recipe",
+            fmt_s(m["wizard-uv"]),
+            "official recipe",
+            f"{m['official'] / m['wizard-uv']:.2f}x faster",
+        )
+    )
     rows.extend(venv_creation(ctx))
     return rows
 
@@ -187,17 +266,27 @@ def venv_creation(ctx: Context) -> list[Row]:
         }
         if virtualenv.exists():
             cmds["virtualenv (pip, setuptools, wheel seeded)"] = Fresh(
-                [str(virtualenv), "--no-periodic-update", "--python", PY, "-q"])
+                [str(virtualenv), "--no-periodic-update", "--python", PY, "-q"]
+            )
         if uv.exists():
             cmds["uv venv (no pip)"] = Fresh([str(uv), "venv", "-q", "--python", PY])
-            cmds["uv venv --seed (with pip)"] = Fresh([str(uv), "venv", "-q", "--seed", "--python", PY])
+            cmds["uv venv --seed (with pip)"] = Fresh(
+                [str(uv), "venv", "-q", "--seed", "--python", PY]
+            )
         times = interleaved(cmds, max(3, ctx.reps_fast // 2), env=env)
     base = median(times["python -m venv (with pip)"])
     rows = []
     for name, ts in times.items():
         med = median(ts)
-        rows.append(Row(section, name, fmt_s(med), "python -m venv", f"{base / med:.1f}x faster"
-                        if name != "python -m venv (with pip)" else "1.00x"))
+        rows.append(
+            Row(
+                section,
+                name,
+                fmt_s(med),
+                "python -m venv",
+                f"{base / med:.1f}x faster" if name != "python -m venv (with pip)" else "1.00x",
+            )
+        )
     return rows
 
 

@@ -43,7 +43,7 @@ def _probe(args: list[str], timeout: float = 900) -> dict[str, Any]:
     if p.returncode != 0:
         tail = " | ".join(p.stderr.strip().splitlines()[-2:])
         raise RuntimeError(f"probe {args[0]} failed: {tail[:300]}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return dict(json.loads(p.stdout.strip().splitlines()[-1]))
 
 
 def _available(module: str) -> None:
@@ -77,7 +77,9 @@ def run(ctx: Context) -> list[Row]:
             res = _probe(["runner", str(n), str(tmp / f"run-{rep}.log")])
             _ = time.perf_counter() - t0
             if res["lines"] != n or res["outcome"] != "ok":
-                raise RuntimeError(f"runner delivered {res['lines']} of {n} lines ({res['outcome']})")
+                raise RuntimeError(
+                    f"runner delivered {res['lines']} of {n} lines ({res['outcome']})"
+                )
             through.append(res["seconds"])
             cpu.append((res["cpu_s"], res["child_cpu_s"]))
             rss[n] = max(rss.get(n, 0.0), res["maxrss_mb"])
@@ -86,17 +88,42 @@ def run(ctx: Context) -> list[Row]:
         rss[100_000] = small["maxrss_mb"]
     base, run_s, file_s = median(devnull), median(through), median(tofile)
     rows.append(Row(SECTION, "child printing 1M lines > /dev/null (baseline)", fmt_s(base)))
-    rows.append(Row(SECTION, "same child > a file (shell redirect)", fmt_s(file_s),
-                    "/dev/null", fmt_ratio(file_s / base)))
-    rows.append(Row(SECTION, "same child through Runner (log file + events)", fmt_s(run_s),
-                    "/dev/null", fmt_ratio(run_s / base), f"< {TARGET_RATIO:g}x",
-                    check(run_s / base < TARGET_RATIO)))
+    rows.append(
+        Row(
+            SECTION,
+            "same child > a file (shell redirect)",
+            fmt_s(file_s),
+            "/dev/null",
+            fmt_ratio(file_s / base),
+        )
+    )
+    rows.append(
+        Row(
+            SECTION,
+            "same child through Runner (log file + events)",
+            fmt_s(run_s),
+            "/dev/null",
+            fmt_ratio(run_s / base),
+            f"< {TARGET_RATIO:g}x",
+            check(run_s / base < TARGET_RATIO),
+        )
+    )
     own, kid = median([c[0] for c in cpu]), median([c[1] for c in cpu])
-    ctx.note(f"- Runner, 1M lines: the runner process used {own:.2f} s CPU (start-up and plan "
-             f"included), the child {kid:.2f} s; on {os.cpu_count()} cores both compete")
-    rows.append(Row(SECTION, "Runner process peak RSS, 100k / 1M lines",
-                    f"{rss[100_000]:.0f} / {rss[n]:.0f} MB", "", "",
-                    "bounded", check(rss[n] < rss[100_000] * 1.5 + 20)))
+    ctx.note(
+        f"- Runner, 1M lines: the runner process used {own:.2f} s CPU (start-up and plan "
+        f"included), the child {kid:.2f} s; on {os.cpu_count()} cores both compete"
+    )
+    rows.append(
+        Row(
+            SECTION,
+            "Runner process peak RSS, 100k / 1M lines",
+            f"{rss[100_000]:.0f} / {rss[n]:.0f} MB",
+            "",
+            "",
+            "bounded",
+            check(rss[n] < rss[100_000] * 1.5 + 20),
+        )
+    )
     try:
         _available("wizard.ui.app")
         _available("wizard.ui.screens.run")
@@ -108,17 +135,41 @@ def run(ctx: Context) -> list[Row]:
         for count in (100_000, n):
             ui[count] = _probe(["ui", str(count), str(tmp / f"ui-{count}.log")])
     big = ui[n]
-    rows.append(Row(SECTION, "1M lines through the Run screen (headless WizardApp)",
-                    fmt_s(big["seconds"]), "/dev/null", fmt_ratio(big["seconds"] / base)))
-    rows.append(Row(SECTION, "Run screen: longest gap between 20 ms ticks, 100k / 1M lines",
-                    f"{ui[100_000]['max_gap'] * 1000:.0f} / {big['max_gap'] * 1000:.0f} ms",
-                    "p99 " + f"{big['p99_gap'] * 1000:.0f} ms", "",
-                    f"< {TARGET_GAP * 1000:.0f} ms", check(big["max_gap"] < TARGET_GAP)))
-    rows.append(Row(SECTION, "Run screen process peak RSS, 100k / 1M lines",
-                    f"{ui[100_000]['maxrss_mb']:.0f} / {big['maxrss_mb']:.0f} MB", "", "",
-                    "bounded", check(big["maxrss_mb"] < ui[100_000]["maxrss_mb"] * 1.5 + 20)))
-    ctx.note(f"- Run screen, 1M lines: {big['ticks']} timer ticks in {fmt_s(big['seconds'])}, "
-             f"outcome {big['outcome']}")
+    rows.append(
+        Row(
+            SECTION,
+            "1M lines through the Run screen (headless WizardApp)",
+            fmt_s(big["seconds"]),
+            "/dev/null",
+            fmt_ratio(big["seconds"] / base),
+        )
+    )
+    rows.append(
+        Row(
+            SECTION,
+            "Run screen: longest gap between 20 ms ticks, 100k / 1M lines",
+            f"{ui[100_000]['max_gap'] * 1000:.0f} / {big['max_gap'] * 1000:.0f} ms",
+            "p99 " + f"{big['p99_gap'] * 1000:.0f} ms",
+            "",
+            f"< {TARGET_GAP * 1000:.0f} ms",
+            check(big["max_gap"] < TARGET_GAP),
+        )
+    )
+    rows.append(
+        Row(
+            SECTION,
+            "Run screen process peak RSS, 100k / 1M lines",
+            f"{ui[100_000]['maxrss_mb']:.0f} / {big['maxrss_mb']:.0f} MB",
+            "",
+            "",
+            "bounded",
+            check(big["maxrss_mb"] < ui[100_000]["maxrss_mb"] * 1.5 + 20),
+        )
+    )
+    ctx.note(
+        f"- Run screen, 1M lines: {big['ticks']} timer ticks in {fmt_s(big['seconds'])}, "
+        f"outcome {big['outcome']}"
+    )
     return rows
 
 

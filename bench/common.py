@@ -132,7 +132,9 @@ def interleaved(
     return times
 
 
-def clean_pip_env(base: Mapping[str, str] | None = None, cache: Path | None = None) -> dict[str, str]:
+def clean_pip_env(
+    base: Mapping[str, str] | None = None, cache: Path | None = None
+) -> dict[str, str]:
     """No host pip/uv configuration: only the indexes given on the command line are used.
 
     ``cache``: a fresh (empty) cache directory for pip and uv, so every variant starts cold.
@@ -201,5 +203,7 @@ def markdown_table(rows: Sequence[Row]) -> str:
             section = r.section
             out.append(f"| **{section}** | | | | | |")
         cells = [r.name, r.value, r.baseline, r.ratio, r.target, r.status]
-        out.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+        out.append(
+            "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+        )
     return "\n".join(out)

@@ -1,18 +1,19 @@
 """Helper processes for the benchmarks; each mode prints one JSON object on its last stdout line.
 
-    python -m bench.probe lines N              the child: print N lines (print(), like pip does)
-    python -m bench.probe runner N LOG         Runner(plan) running `lines N` into LOG, events drained
-    python -m bench.probe ui N LOG             the real WizardApp, headless, driven to its Run screen
-                                               running `lines N`: longest gap between timer ticks,
-                                               peak RSS
-    python -m bench.probe pilot ROOT           time until the Machine screen shows ROOT's profile
-    python -m bench.probe floor-pilot          the same for a minimal Textual app (the floor)
-    python -m bench.probe floor-app            a minimal Textual app for the tmux floor
+python -m bench.probe lines N              the child: print N lines (print(), like pip does)
+python -m bench.probe runner N LOG         Runner(plan) running `lines N` into LOG, events drained
+python -m bench.probe ui N LOG             the real WizardApp, headless, driven to its Run screen
+                                           running `lines N`: longest gap between timer ticks,
+                                           peak RSS
+python -m bench.probe pilot ROOT           time until the Machine screen shows ROOT's profile
+python -m bench.probe floor-pilot          the same for a minimal Textual app (the floor)
+python -m bench.probe floor-app            a minimal Textual app for the tmux floor
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import resource
 import sys
@@ -76,8 +77,13 @@ async def _drain_runner(n: int, log: Path) -> dict[str, Any]:
             fin = ev
     dt = time.perf_counter() - t0
     assert fin is not None
-    return {"seconds": dt, "lines": got, "events": events, "outcome": fin.outcome,
-            "log_bytes": log.stat().st_size}
+    return {
+        "seconds": dt,
+        "lines": got,
+        "events": events,
+        "outcome": fin.outcome,
+        "log_bytes": log.stat().st_size,
+    }
 
 
 def runner(n: int, log: Path) -> None:
@@ -113,7 +119,9 @@ def ui(n: int, log: Path) -> None:
                     break
                 await pilot.pause(0.01)
             else:
-                raise RuntimeError(f"never reached the Preview screen ({type(app.screen).__name__})")
+                raise RuntimeError(
+                    f"never reached the Preview screen ({type(app.screen).__name__})"
+                )
             ticks: list[float] = []
             app.set_interval(0.02, lambda: ticks.append(time.perf_counter()))
             await pilot.pause(0.1)
@@ -125,7 +133,7 @@ def ui(n: int, log: Path) -> None:
                     raise RuntimeError("the run did not finish in 600 s")
             dt = time.perf_counter() - t0
             ticks = [t for t in ticks if t >= t0]
-            gaps = sorted(b - a for a, b in zip(ticks, ticks[1:]))
+            gaps = sorted(b - a for a, b in itertools.pairwise(ticks))
             out.update(
                 seconds=dt,
                 outcome=app.result.finished.outcome,

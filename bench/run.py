@@ -22,8 +22,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/run.py`: make `bench` and `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import b_cli, b_disk, b_install, b_runner, b_ui  # noqa: E402
-from bench.common import BENCH, REPO, Context, NotAvailable, Row, machine_info, markdown_table  # noqa: E402
+from bench import b_cli, b_disk, b_install, b_runner, b_ui
+from bench.common import BENCH, REPO, Context, NotAvailable, Row, machine_info, markdown_table
 
 SECTIONS: dict[str, tuple[str, Callable[[Context], list[Row]]]] = {
     "cli": (b_cli.SECTION, b_cli.run),
@@ -56,7 +56,9 @@ def run_sections(ctx: Context, names: list[str]) -> list[Row]:
 def report(rows: list[Row], ctx: Context, mode: str) -> str:
     info = machine_info()
     lines = [
-        f"Reproduce: `{COMMAND}" + (" --quick" if mode == "quick" else "") + "`"
+        f"Reproduce: `{COMMAND}"
+        + (" --quick" if mode == "quick" else "")
+        + "`"
         + f" ({mode} run: medians of {ctx.reps_fast} runs for the fast benchmarks, "
         + f"{ctx.reps_slow} per install variant; ratios from the same run).",
         "",
@@ -90,11 +92,15 @@ def update_readme(text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (1 install each)")
     ap.add_argument("--only", default="", help="comma-separated sections: " + ",".join(SECTIONS))
     ap.add_argument("--no-write", action="store_true", help="print only; leave results.md alone")
-    ap.add_argument("--readme", action="store_true", help="also update README.md's Benchmarks section")
+    ap.add_argument(
+        "--readme", action="store_true", help="also update README.md's Benchmarks section"
+    )
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.only.split(",") if s.strip()] or list(SECTIONS)
     bad = [n for n in names if n not in SECTIONS]
