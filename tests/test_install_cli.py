@@ -62,7 +62,9 @@ def test_without_yes_prints_the_plan_and_runs_nothing(tmp_path: Path) -> None:
 
 def test_runs_a_saved_plan_and_streams_output(tmp_path: Path) -> None:
     plan = make_plan(venv(tmp_path), py_step("hello", "print('hello from the step')"))
-    r = run_cli("install", "--plan", str(save(plan, tmp_path / "p.json")), "--yes", env=env_for(tmp_path))
+    r = run_cli(
+        "install", "--plan", str(save(plan, tmp_path / "p.json")), "--yes", env=env_for(tmp_path)
+    )
     assert r.returncode == 0, r.stderr
     assert "==> [1/1] Run hello" in r.stdout and "    hello from the step" in r.stdout
     logs = list((tmp_path / "state" / "torch-wizard" / "logs").glob("*.log"))
@@ -70,10 +72,16 @@ def test_runs_a_saved_plan_and_streams_output(tmp_path: Path) -> None:
 
 
 def test_failing_plan_exits_1_with_one_message(tmp_path: Path) -> None:
-    plan = make_plan(venv(tmp_path), py_step("install-torch", "import sys; print('ERROR: nope'); sys.exit(5)"))
-    r = run_cli("install", "--plan", str(save(plan, tmp_path / "p.json")), "--yes", env=env_for(tmp_path))
+    plan = make_plan(
+        venv(tmp_path), py_step("install-torch", "import sys; print('ERROR: nope'); sys.exit(5)")
+    )
+    r = run_cli(
+        "install", "--plan", str(save(plan, tmp_path / "p.json")), "--yes", env=env_for(tmp_path)
+    )
     assert r.returncode == 1
-    assert "step 'install-torch' (Run install-torch) failed with exit code 5: ERROR: nope" in r.stderr
+    assert (
+        "step 'install-torch' (Run install-torch) failed with exit code 5: ERROR: nope" in r.stderr
+    )
     assert "Traceback" not in r.stderr
 
 
@@ -81,7 +89,9 @@ def test_preflight_problem_exits_2(tmp_path: Path) -> None:
     f = tmp_path / "file"
     f.write_text("x")
     plan = make_plan(f, py_step("create-venv", "print('ran')"))
-    r = run_cli("install", "--plan", str(save(plan, tmp_path / "p.json")), "--yes", env=env_for(tmp_path))
+    r = run_cli(
+        "install", "--plan", str(save(plan, tmp_path / "p.json")), "--yes", env=env_for(tmp_path)
+    )
     assert r.returncode == 2 and "is a file" in r.stderr and "ran" not in r.stdout
 
 
@@ -89,15 +99,26 @@ def test_ctrl_c_cancels_cleanly_with_exit_130(tmp_path: Path) -> None:
     marker = f"cli-{uuid.uuid4().hex}"
     plan = make_plan(venv(tmp_path), Step("tree", "Tree", (PY, "-c", STUBBORN_TREE, marker)))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wizard", "install", "--plan", str(save(plan, tmp_path / "p.json")), "--yes"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(tmp_path),
+        [
+            sys.executable,
+            "-m",
+            "wizard",
+            "install",
+            "--plan",
+            str(save(plan, tmp_path / "p.json")),
+            "--yes",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(tmp_path),
     )
     deadline = time.monotonic() + 20
     while len(processes_with_marker(marker)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(processes_with_marker(marker)) == 2
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+    _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert "Cancelled during step 'tree'" in err
     assert processes_with_marker(marker) == []
@@ -108,12 +129,31 @@ def test_missing_index_is_named_in_the_message(tmp_path: Path) -> None:
     with serve_directory(tmp_path / "root") as url:
         index = f"{url}/whl/cu999"
         step = Step(
-            "install-torch", "Install torch",
-            (PY, "-m", "pip", "install", "torch==2.13.0", "--index-url", index, "--target", str(tmp_path / "t"), "--no-cache-dir"),
+            "install-torch",
+            "Install torch",
+            (
+                PY,
+                "-m",
+                "pip",
+                "install",
+                "torch==2.13.0",
+                "--index-url",
+                index,
+                "--target",
+                str(tmp_path / "t"),
+                "--no-cache-dir",
+            ),
             progress="pip",
         )
         plan = make_plan(venv(tmp_path), step)
-        r = run_cli("install", "--plan", str(save(plan, tmp_path / "p.json")), "--yes", env=env_for(tmp_path), timeout=120)
+        r = run_cli(
+            "install",
+            "--plan",
+            str(save(plan, tmp_path / "p.json")),
+            "--yes",
+            env=env_for(tmp_path),
+            timeout=120,
+        )
     assert r.returncode == 1
     assert f"the index {index}/torch/ answered HTTP 404" in r.stderr
     assert os.path.isdir(tmp_path / "state")

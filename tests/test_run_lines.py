@@ -54,7 +54,9 @@ def test_line_longer_than_64k_is_cut_once_and_the_rest_skipped() -> None:
 
 def test_pip_raw_progress_names_the_file() -> None:
     p = ProgressParser("pip")
-    r, hide = p.read("  Downloading http://127.0.0.1:1/whl/cpu/torch/torch-2.13.0%2Bcpu-cp311-cp311-manylinux_2_28_x86_64.whl (191.0 MB)")
+    r, hide = p.read(
+        "  Downloading http://127.0.0.1:1/whl/cpu/torch/torch-2.13.0%2Bcpu-cp311-cp311-manylinux_2_28_x86_64.whl (191.0 MB)"
+    )
     assert not hide and r is not None and r.label.startswith("torch-2.13.0+cpu-cp311")
     r, hide = p.read("Progress 1048576 of 191000000")
     assert hide and r is not None

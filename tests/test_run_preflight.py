@@ -48,7 +48,9 @@ def test_venv_paths(tmp_path: Path) -> None:
     (existing / "pyvenv.cfg").write_text("")
     assert venv_problem(existing, False) == ""
     assert "does not exist" in venv_problem(tmp_path / "nope", False)
-    assert "system Python" in venv_problem(Path(sys.base_prefix), True, {Path(sys.base_prefix).resolve()})
+    assert "system Python" in venv_problem(
+        Path(sys.base_prefix), True, {Path(sys.base_prefix).resolve()}
+    )
     managed = tmp_path / "managed"
     managed.mkdir()
     (managed / "EXTERNALLY-MANAGED").write_text("[externally-managed]\n")
@@ -84,18 +86,32 @@ def test_python_without_ensurepip_names_the_debian_package(tmp_path: Path) -> No
     assert "apt" not in msg and "virtualenv" in msg
     assert venv_tool_problem(step, "ubuntu", (), lambda argv: 0) == ""
     ok = _fake_python(tmp_path / "ok", has_ensurepip=True)
-    assert venv_tool_problem(Step("create-venv", "c", (str(ok), "-m", "venv", "v")), "debian", (), _quiet) == ""
+    assert (
+        venv_tool_problem(
+            Step("create-venv", "c", (str(ok), "-m", "venv", "v")), "debian", (), _quiet
+        )
+        == ""
+    )
     # uv steps need no ensurepip
-    assert venv_tool_problem(Step("create-venv", "c", ("uv", "venv", "v")), "debian", (), _quiet) == ""
+    assert (
+        venv_tool_problem(Step("create-venv", "c", ("uv", "venv", "v")), "debian", (), _quiet) == ""
+    )
 
 
 def test_real_interpreter_passes(tmp_path: Path) -> None:
-    plan = make_plan(tmp_path / "v", Step("create-venv", "c", (sys.executable, "-m", "venv", str(tmp_path / "v"))))
+    plan = make_plan(
+        tmp_path / "v",
+        Step("create-venv", "c", (sys.executable, "-m", "venv", str(tmp_path / "v"))),
+    )
     assert check_plan(plan) == []
 
 
 def test_disk_check_uses_the_estimate(tmp_path: Path) -> None:
-    plan = make_plan(tmp_path / "v", py_step("create-venv", "pass"), estimate=Estimate(download=10**9, disk=10**18))
+    plan = make_plan(
+        tmp_path / "v",
+        py_step("create-venv", "pass"),
+        estimate=Estimate(download=10**9, disk=10**18),
+    )
     problems = check_plan(plan)
     assert len(problems) == 1 and "free at" in problems[0]
     assert free_bytes(tmp_path / "v" / "deep") > 0
@@ -104,7 +120,11 @@ def test_disk_check_uses_the_estimate(tmp_path: Path) -> None:
 @contextlib.contextmanager
 def tmpfs(path: Path, size: str, *opts: str) -> Iterator[Path]:
     path.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join([f"size={size}", *opts]), "tmpfs", str(path)], capture_output=True, check=False)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", ",".join([f"size={size}", *opts]), "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
     if r.returncode != 0:
         pytest.skip("cannot mount a tmpfs here (needs root): the pure disk check covers the logic")
     try:
@@ -113,16 +133,26 @@ def tmpfs(path: Path, size: str, *opts: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0, reason="mounting a tmpfs needs root on Linux")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0,
+    reason="mounting a tmpfs needs root on Linux",
+)
 def test_tiny_real_filesystem_is_refused(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "small", "20m") as small:
-        plan = make_plan(small / "venv", py_step("create-venv", "pass"), estimate=Estimate(download=192_000_000, disk=900_000_000))
+        plan = make_plan(
+            small / "venv",
+            py_step("create-venv", "pass"),
+            estimate=Estimate(download=192_000_000, disk=900_000_000),
+        )
         problems = check_plan(plan)
         assert len(problems) == 1
         assert problems[0].startswith("only ") and f"MB free at {small}" in problems[0]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0, reason="mounting a tmpfs needs root on Linux")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0,
+    reason="mounting a tmpfs needs root on Linux",
+)
 def test_read_only_filesystem_is_not_writable(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "ro", "1m", "ro") as ro:
         plan = make_plan(ro / "venv", py_step("create-venv", "pass"))

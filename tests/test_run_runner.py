@@ -30,7 +30,12 @@ async def collect(runner: Runner, on: object = None) -> list[Event]:
 
 
 def lines_of(events: list[Event], index: int | None = None) -> list[str]:
-    return [ln for ev in events if isinstance(ev, Output) and index in (None, ev.index) for ln in ev.lines]
+    return [
+        ln
+        for ev in events
+        if isinstance(ev, Output) and index in (None, ev.index)
+        for ln in ev.lines
+    ]
 
 
 def finished(events: list[Event]) -> Finished:
@@ -43,7 +48,12 @@ async def test_steps_run_in_order_with_env_cwd_and_log(tmp_path: Path) -> None:
     work.mkdir()
     plan = make_plan(
         tmp_path / "venv",
-        py_step("one", "import os; print('cwd', os.getcwd()); print('X', os.environ['X'])", env={"X": "hello world"}, cwd=str(work)),
+        py_step(
+            "one",
+            "import os; print('cwd', os.getcwd()); print('X', os.environ['X'])",
+            env={"X": "hello world"},
+            cwd=str(work),
+        ),
         py_step("two", "import os; print('unbuffered', os.environ.get('PYTHONUNBUFFERED'))"),
     )
     runner = Runner(plan, state_dir=tmp_path / "state", preflight=False)
@@ -55,7 +65,9 @@ async def test_steps_run_in_order_with_env_cwd_and_log(tmp_path: Path) -> None:
     fin = finished(events)
     assert fin.outcome == "ok" and fin.failed_step == "" and fin.returncode == 0
     log = Path(fin.log_path)
-    assert log.parent == tmp_path / "state" / "logs" and log.name.endswith("-torch-2.13.0-cpu-pip.log")
+    assert log.parent == tmp_path / "state" / "logs" and log.name.endswith(
+        "-torch-2.13.0-cpu-pip.log"
+    )
     text = log.read_text()
     assert "#   [1] one: Run one" in text and "env X='hello world'" in text and f"cd {work}" in text
     assert "==> [2/2] two" in text and "<== two: exit 0 after" in text and "== outcome: ok" in text
@@ -64,7 +76,10 @@ async def test_steps_run_in_order_with_env_cwd_and_log(tmp_path: Path) -> None:
 async def test_failing_step_stops_the_plan_with_tail_and_message(tmp_path: Path) -> None:
     plan = make_plan(
         tmp_path / "venv",
-        py_step("bad", "import sys\nfor i in range(30): print('line', i)\nprint('ERROR: the thing broke'); sys.exit(4)"),
+        py_step(
+            "bad",
+            "import sys\nfor i in range(30): print('line', i)\nprint('ERROR: the thing broke'); sys.exit(4)",
+        ),
         py_step("never", "print('must not run')"),
     )
     events = await collect(Runner(plan, state_dir=tmp_path, preflight=False))
@@ -77,14 +92,22 @@ async def test_failing_step_stops_the_plan_with_tail_and_message(tmp_path: Path)
 
 
 async def test_missing_executable_is_a_failed_step(tmp_path: Path) -> None:
-    plan = make_plan(tmp_path / "v", Step("x", "Missing tool", (str(tmp_path / "no-such-tool"), "--version")))
+    plan = make_plan(
+        tmp_path / "v", Step("x", "Missing tool", (str(tmp_path / "no-such-tool"), "--version"))
+    )
     fin = finished(await collect(Runner(plan, state_dir=tmp_path, preflight=False)))
     assert fin.outcome == "failed" and fin.returncode == 127
     assert "could not start" in fin.message and "no-such-tool" in fin.message
 
 
 async def test_step_killed_by_a_signal_is_named(tmp_path: Path) -> None:
-    plan = make_plan(tmp_path / "v", py_step("oom", "import os, signal; print('bye', flush=True); os.kill(os.getpid(), signal.SIGKILL)"))
+    plan = make_plan(
+        tmp_path / "v",
+        py_step(
+            "oom",
+            "import os, signal; print('bye', flush=True); os.kill(os.getpid(), signal.SIGKILL)",
+        ),
+    )
     fin = finished(await collect(Runner(plan, state_dir=tmp_path, preflight=False)))
     assert fin.outcome == "failed" and fin.returncode == -signal.SIGKILL
     assert "killed by SIGKILL" in fin.message
@@ -92,7 +115,9 @@ async def test_step_killed_by_a_signal_is_named(tmp_path: Path) -> None:
 
 async def test_hung_step_times_out_and_leaves_no_process(tmp_path: Path) -> None:
     marker = f"hung-{uuid.uuid4().hex}"
-    plan = make_plan(tmp_path / "v", Step("hang", "Hang", (PY, "-c", STUBBORN_TREE, marker), timeout=1.0))
+    plan = make_plan(
+        tmp_path / "v", Step("hang", "Hang", (PY, "-c", STUBBORN_TREE, marker), timeout=1.0)
+    )
     t0 = time.monotonic()
     events = await collect(Runner(plan, state_dir=tmp_path, preflight=False, grace=0.5))
     fin = finished(events)
@@ -105,7 +130,11 @@ async def test_hung_step_times_out_and_leaves_no_process(tmp_path: Path) -> None
 
 async def test_cancel_kills_a_grandchild_that_ignores_sigterm(tmp_path: Path) -> None:
     marker = f"stubborn-{uuid.uuid4().hex}"
-    plan = make_plan(tmp_path / "v", Step("tree", "Tree", (PY, "-c", STUBBORN_TREE, marker)), py_step("after", "print('no')"))
+    plan = make_plan(
+        tmp_path / "v",
+        Step("tree", "Tree", (PY, "-c", STUBBORN_TREE, marker)),
+        py_step("after", "print('no')"),
+    )
 
     def on(ev: Event, runner: Runner) -> None:
         if isinstance(ev, Output) and "grandchild up" in " ".join(lines_of([ev])):
@@ -185,7 +214,9 @@ async def test_pip_progress_events(tmp_path: Path) -> None:
         "for n in (0, 1000000, 2000000):\n"
         "    print(f'Progress {n} of 2000000'); time.sleep(0.08)\n"
     )
-    plan = make_plan(tmp_path / "v", Step("install-torch", "Install", (PY, "-c", code), progress="pip"))
+    plan = make_plan(
+        tmp_path / "v", Step("install-torch", "Install", (PY, "-c", code), progress="pip")
+    )
     events = await collect(Runner(plan, state_dir=tmp_path, preflight=False))
     progress = [e for e in events if isinstance(e, Progress) and e.total]
     assert progress and progress[-1].done == 2_000_000 and progress[-1].total == 2_000_000
@@ -197,7 +228,15 @@ async def test_created_venv_is_removed_when_the_run_fails_before_torch(tmp_path:
     venv = tmp_path / "venv"
     plan = make_plan(
         venv,
-        Step("create-venv", "Create", (PY, "-c", f"import os; os.makedirs({str(venv)!r}); open(os.path.join({str(venv)!r}, 'pyvenv.cfg'), 'w').close()")),
+        Step(
+            "create-venv",
+            "Create",
+            (
+                PY,
+                "-c",
+                f"import os; os.makedirs({str(venv)!r}); open(os.path.join({str(venv)!r}, 'pyvenv.cfg'), 'w').close()",
+            ),
+        ),
         py_step("install-torch", "import sys; print('ERROR: no torch for you'); sys.exit(1)"),
     )
     fin = finished(await collect(Runner(plan, state_dir=tmp_path, preflight=False)))

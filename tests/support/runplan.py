@@ -16,7 +16,7 @@ def machine(distro: str = "debian") -> Machine:
     return Machine(
         OSInfo("linux", distro_id=distro, libc="glibc"),
         CPUInfo("x86_64"),
-        PythonInfo("%d.%d.%d" % sys.version_info[:3], executable=PY),
+        PythonInfo(".".join(map(str, sys.version_info[:3])), executable=PY),
     )
 
 
@@ -25,7 +25,9 @@ def py_step(step_id: str, code: str, **kw: object) -> Step:
     return Step(step_id, f"Run {step_id}", (PY, "-c", code), **kw)  # type: ignore[arg-type]
 
 
-def make_plan(venv: Path, *steps: Step, backend: str = "cpu", estimate: Estimate | None = None) -> Plan:
+def make_plan(
+    venv: Path, *steps: Step, backend: str = "cpu", estimate: Estimate | None = None
+) -> Plan:
     resolved = Resolved(
         channel="stable",
         backend=backend,

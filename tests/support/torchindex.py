@@ -37,7 +37,7 @@ last_error = ""
 
 
 def supported_here() -> str:
-    """"" when the host can install the cached wheels, else why not."""
+    """ "" when the host can install the cached wheels, else why not."""
     if sys.platform != "linux" or os.uname().machine != "x86_64":
         return "the local torch index holds linux x86_64 wheels only"
     if sys.version_info[:2] != (3, 11):
@@ -94,7 +94,7 @@ def write_simple_index(files: Path, out: Path) -> list[str]:
     """Write ``out/<project>/index.html`` (PEP 503) for every wheel in ``files``; return projects."""
     by_project: dict[str, list[Path]] = {}
     for whl in sorted(files.glob("*.whl")):
-        name = canonicalize_name(parse_wheel_filename(whl.name)[0])
+        name = str(canonicalize_name(parse_wheel_filename(whl.name)[0]))
         by_project.setdefault(name, []).append(whl)
     out.mkdir(parents=True, exist_ok=True)
     for name, wheels in by_project.items():

@@ -78,7 +78,9 @@ def assess(
     if receipt is not None:
         wanted = receipt.plan.choice.torch
         if wanted and base and base != wanted:
-            notes.append(f"The receipt says torch {wanted} was installed; the venv now has {report.torch}.")
+            notes.append(
+                f"The receipt says torch {wanted} was installed; the venv now has {report.torch}."
+            )
     if variant.startswith("cu"):
         if not nv.present:
             problems.append(
@@ -106,7 +108,9 @@ def assess(
         supported = catalog.rocm_gfx(variant)
         for gfx in machine.amd.gfx_targets:
             if supported and gfx not in supported:
-                problems.append(f"The AMD GPU {gfx} is not among the targets of the {variant} build.")
+                problems.append(
+                    f"The AMD GPU {gfx} is not among the targets of the {variant} build."
+                )
     elif variant == "cpu" and nv.present and nv.gpus:
         problems.append(
             f"torch {report.torch} is CPU-only but this machine has an NVIDIA GPU "
@@ -138,7 +142,8 @@ def _run_verify(python: Path, backend: str) -> VerifyReport | None:
     except (OSError, subprocess.SubprocessError) as err:
         return VerifyReport(ok=False, error=f"cannot run {python}: {err}")
     return parse_report(r.stdout) or VerifyReport(
-        ok=False, error=f"{python} exited {r.returncode} without a report: {r.stderr.strip()[-300:]}"
+        ok=False,
+        error=f"{python} exited {r.returncode} without a report: {r.stderr.strip()[-300:]}",
     )
 
 
@@ -154,7 +159,7 @@ def _fix_command(machine: Machine, venv: str, receipt: Receipt | None) -> str:
     try:
         plan = make_plan(machine, choices)
         return command_line(plan.step("install-torch"))
-    except Exception:  # noqa: BLE001 - any planning failure: fall back to the wizard itself
+    except Exception:  # any planning failure: fall back to the wizard itself
         return f"torch-wizard install --venv {venv} --yes"
 
 
@@ -185,7 +190,9 @@ def examine(args: argparse.Namespace) -> DoctorReport:
     if receipt is None:
         notes.append("No torch-wizard receipt in this venv: it was not installed by torch-wizard.")
     elif receipt.outcome != "ok":
-        notes.append(f"The last torch-wizard run here ended '{receipt.outcome}': {receipt.message}.")
+        notes.append(
+            f"The last torch-wizard run here ended '{receipt.outcome}': {receipt.message}."
+        )
     fix = _fix_command(machine, str(venv), receipt) if problems else ""
     return DoctorReport(
         venv=str(venv),
@@ -208,7 +215,10 @@ def examine(args: argparse.Namespace) -> DoctorReport:
 def render_text(d: DoctorReport) -> str:
     lines = [f"venv:    {d.venv}", f"python:  {d.python or '?'}"]
     if d.torch:
-        lines.append(f"torch:   {d.torch} ({d.variant}), ran on {d.device or '?'}" + (f", {d.gflops:g} GFLOP/s" if d.gflops else ""))
+        lines.append(
+            f"torch:   {d.torch} ({d.variant}), ran on {d.device or '?'}"
+            + (f", {d.gflops:g} GFLOP/s" if d.gflops else "")
+        )
     else:
         lines.append("torch:   not working")
     if d.receipt:

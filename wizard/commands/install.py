@@ -29,17 +29,27 @@ def load_plan(path: str) -> Plan:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"--plan {path}: no such file; save one with 'torch-wizard plan --format json > FILE'") from None
+        raise UsageError(
+            f"--plan {path}: no such file; save one with 'torch-wizard plan --format json > FILE'"
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"--plan {path} cannot be read ({err}): give a readable JSON plan file") from None
+        raise UsageError(
+            f"--plan {path} cannot be read ({err}): give a readable JSON plan file"
+        ) from None
     except ValueError as err:
-        raise UsageError(f"--plan {path} is not JSON ({err}): save it with 'torch-wizard plan --format json'") from None
+        raise UsageError(
+            f"--plan {path} is not JSON ({err}): save it with 'torch-wizard plan --format json'"
+        ) from None
     try:
         plan = from_json(Plan, data)
     except SchemaError as err:
-        raise UsageError(f"--plan {path} is not a torch-wizard plan ({err}): save it with 'torch-wizard plan --format json'") from None
+        raise UsageError(
+            f"--plan {path} is not a torch-wizard plan ({err}): save it with 'torch-wizard plan --format json'"
+        ) from None
     if not plan.steps or any(not s.argv for s in plan.steps):
-        raise UsageError(f"--plan {path} has a step without a command: save it again with 'torch-wizard plan --format json'")
+        raise UsageError(
+            f"--plan {path} has a step without a command: save it again with 'torch-wizard plan --format json'"
+        )
     return plan
 
 
@@ -72,7 +82,9 @@ class ConsolePrinter:
     def __call__(self, ev: Event) -> None:
         if isinstance(ev, StepStarted):
             n = len(self.plan.steps)
-            self.out.write(f"\n==> [{ev.index + 1}/{n}] {ev.step.title}\n$ {short_command(ev.step)}\n")
+            self.out.write(
+                f"\n==> [{ev.index + 1}/{n}] {ev.step.title}\n$ {short_command(ev.step)}\n"
+            )
         elif isinstance(ev, Output):
             self.out.write("".join(f"    {line}\n" for line in ev.lines))
         elif isinstance(ev, Progress):
@@ -94,7 +106,9 @@ class ConsolePrinter:
         if self._shown.get(key, -1) >= quarter:
             return
         self._shown[key] = quarter
-        self.out.write(f"    ... {ev.label}: {_size(ev.done)} of {_size(ev.total)} ({quarter * 25} %)\n")
+        self.out.write(
+            f"    ... {ev.label}: {_size(ev.done)} of {_size(ev.total)} ({quarter * 25} %)\n"
+        )
 
     def _finished(self, ev: Finished) -> None:
         if ev.outcome == "ok":
@@ -124,7 +138,9 @@ def exit_code(fin: Finished) -> int:
 def _confirm(plan: Plan, text: str) -> bool:
     sys.stdout.write(text)
     if not sys.stdin.isatty():
-        raise UsageError("nothing was run: add --yes to run this plan (no prompt without a terminal)")
+        raise UsageError(
+            "nothing was run: add --yes to run this plan (no prompt without a terminal)"
+        )
     sys.stdout.write(f"\nRun these {len(plan.steps)} steps? [y/N] ")
     sys.stdout.flush()
     answer = sys.stdin.readline().strip().lower()

@@ -93,7 +93,9 @@ def venv_problem(venv: Path, creates: bool, prefixes: Iterable[Path] = ()) -> st
     return ""
 
 
-def venv_tool_problem(step: Step, distro_id: str, distro_like: tuple[str, ...], run: Callable[[list[str]], int]) -> str:
+def venv_tool_problem(
+    step: Step, distro_id: str, distro_like: tuple[str, ...], run: Callable[[list[str]], int]
+) -> str:
     """For ``python -m venv`` steps: can that python seed pip? ``run`` returns an exit code."""
     argv = list(step.argv)
     if "-m" not in argv or argv[argv.index("-m") + 1 : argv.index("-m") + 2] != ["venv"]:
@@ -111,7 +113,10 @@ def venv_tool_problem(step: Step, distro_id: str, distro_like: tuple[str, ...], 
         try:
             out = subprocess.run(
                 [*python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True, text=True, timeout=10, check=False,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
             )
             version = out.stdout.strip()
         except (OSError, subprocess.SubprocessError):
@@ -129,8 +134,12 @@ def venv_tool_problem(step: Step, distro_id: str, distro_like: tuple[str, ...], 
 
 def _run_quiet(argv: list[str]) -> int:
     return subprocess.run(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        timeout=30, check=False,
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=30,
+        check=False,
     ).returncode
 
 
@@ -144,7 +153,9 @@ def check_plan(plan: Plan, free: Callable[[Path], int] = free_bytes) -> list[str
         return [p]
     for step in plan.steps:
         if step.id == "create-venv":
-            p = venv_tool_problem(step, plan.target.os.distro_id, plan.target.os.distro_like, _run_quiet)
+            p = venv_tool_problem(
+                step, plan.target.os.distro_id, plan.target.os.distro_like, _run_quiet
+            )
             if p:
                 problems.append(p)
     est = plan.estimate

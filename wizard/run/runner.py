@@ -25,7 +25,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -48,7 +48,9 @@ from wizard.run.verify import MARKER, VerifyReport, diagnose, parse_report
 
 CHUNK = 64 * 1024
 TAIL = 20
-DRAIN = 1.0  # seconds to keep reading after a step's process exited (a descendant may hold the pipe)
+DRAIN = (
+    1.0  # seconds to keep reading after a step's process exited (a descendant may hold the pipe)
+)
 VERIFY_KEEP = 2000  # lines of the verify step kept to find its report
 
 
@@ -149,10 +151,14 @@ def failure_message(step: Step, run: _StepRun, tail: tuple[str, ...], index_note
     text = "\n".join(tail)
     msg = f"{name} failed with exit code {run.returncode}"
     if "No space left on device" in text:
-        return f"{msg}: the disk is full (No space left on device); free some space and run it again"
+        return (
+            f"{msg}: the disk is full (No space left on device); free some space and run it again"
+        )
     if index_note:
         return f"{msg}: {index_note}; check --index-base and the backend"
-    errors = [line.strip() for line in tail if line.strip().startswith(("ERROR:", "error:", "×"))]
+    errors = [
+        line.strip() for line in tail if line.strip().startswith(("ERROR:", "error:", "\u00d7"))
+    ]
     if errors:
         return f"{msg}: {errors[-1]}"
     return msg
@@ -226,7 +232,9 @@ class Runner:
             if problems:
                 for p in problems:
                     self._log(log, f"preflight: {p}")
-                msg = problems[0] + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
+                msg = problems[0] + (
+                    f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+                )
                 fin = Finished(
                     "failed",
                     msg,
@@ -256,16 +264,23 @@ class Runner:
                     break
                 yield StepStarted(i, step)
                 run = _StepRun(started=time.time())
-                self._log(log, f"\n==> [{i + 1}/{total}] {step.id}: {step.title}  ({time.strftime('%H:%M:%S')})")
+                self._log(
+                    log,
+                    f"\n==> [{i + 1}/{total}] {step.id}: {step.title}  ({time.strftime('%H:%M:%S')})",
+                )
                 self._log(log, "$ " + shlex.join(step.argv))
                 # aclosing: abandoning this iterator must close the step's too (its finally stops
                 # the child processes) before the log file closes.
-                async with contextlib.aclosing(self._run_step(i, step, log, run)) as step_events:
+                step_iter = self._run_step(i, step, log, run)
+                async with contextlib.aclosing(step_iter) as step_events:
                     async for ev in step_events:
                         yield ev
                 yield StepFinished(i, run.returncode, run.duration)
-                self._log(log, f"<== {step.id}: exit {run.returncode} after {run.duration:.2f} s"
-                          + (f" ({run.stopped})" if run.stopped else ""))
+                self._log(
+                    log,
+                    f"<== {step.id}: exit {run.returncode} after {run.duration:.2f} s"
+                    + (f" ({run.stopped})" if run.stopped else ""),
+                )
                 records.append((step, run))
                 if step.id == "verify":
                     report = parse_report("\n".join(run.kept))
@@ -291,8 +306,7 @@ class Runner:
             elif outcome == "cancelled":
                 where = f" during step '{failed.id}'" if failed else ""
                 message = f"Cancelled{where}"
-            else:
-                assert failed is not None
+            elif failed is not None:
                 index_note = ""
                 if failed.id == "install-torch" and failed_run.returncode > 0:
                     url = _index_url(failed)
@@ -303,9 +317,13 @@ class Runner:
                     diagnoses = tuple(diagnose(report, plan.choice.backend, plan.choice.torch))
                     if diagnoses:
                         message = f"verification failed: {diagnoses[0]}"
+            else:  # pragma: no cover - a failed outcome always names its step
+                message = "The run failed"
             receipt = ""
             if self.write_receipt and state in ("created", "existing") and venv.is_dir():
-                receipt = self._write_receipt(venv, outcome, message, failed, records, report, t0, log)
+                receipt = self._write_receipt(
+                    venv, outcome, message, failed, records, report, t0, log
+                )
             fin = Finished(
                 outcome,
                 message,
@@ -324,15 +342,19 @@ class Runner:
             self.result = fin
         yield fin
 
-    async def _run_step(self, index: int, step: Step, log: IO[bytes], run: _StepRun) -> AsyncIterator[Event]:
+    async def _run_step(
+        self, index: int, step: Step, log: IO[bytes], run: _StepRun
+    ) -> AsyncGenerator[Event, None]:
         loop = asyncio.get_running_loop()
-        assert self._cancel_event is not None
+        cancel_event = self._cancel_event or asyncio.Event()
         env = {**self.base_env, **step.env, "PYTHONUNBUFFERED": "1"}
         kwargs: dict[str, Any] = {}
         if os.name == "posix":
             kwargs["start_new_session"] = True
         else:  # pragma: no cover - Windows
-            kwargs["creationflags"] = getattr(__import__("subprocess"), "CREATE_NEW_PROCESS_GROUP", 0)
+            kwargs["creationflags"] = getattr(
+                __import__("subprocess"), "CREATE_NEW_PROCESS_GROUP", 0
+            )
         start = loop.time()
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -351,7 +373,8 @@ class Runner:
             self._log(log, f"could not start: {run.error}")
             yield Output(index, (run.error,))
             return
-        assert proc.stdout is not None
+        if proc.stdout is None:  # pragma: no cover - stdout=PIPE always gives a reader
+            raise RuntimeError("no stdout pipe")
         pgid = proc.pid
         splitter = LineSplitter()
         parser = ProgressParser(step.progress)
@@ -363,7 +386,7 @@ class Runner:
         exited_at: float | None = None
         read_task: asyncio.Task[bytes] | None = asyncio.ensure_future(proc.stdout.read(CHUNK))
         wait_task = asyncio.ensure_future(proc.wait())
-        cancel_task = asyncio.ensure_future(self._cancel_event.wait())
+        cancel_task = asyncio.ensure_future(cancel_event.wait())
 
         def take(lines: list[str]) -> None:
             nonlocal reading
@@ -434,7 +457,9 @@ class Runner:
             cancel_task.cancel()
             if run.stopped:
                 what = "timed out" if run.stopped == "timeout" else "cancelled"
-                self._log(log, f"\n-- {what}: stopping the process group {pgid} (grace {self.grace:g} s)")
+                self._log(
+                    log, f"\n-- {what}: stopping the process group {pgid} (grace {self.grace:g} s)"
+                )
             run.leftovers = await self._stop(proc, pgid, wait_task)
             if read_task is not None:
                 read_task.cancel()
@@ -461,7 +486,9 @@ class Runner:
         if reading is not None:
             yield Progress(index, reading.done, reading.total, reading.label)
 
-    async def _stop(self, proc: asyncio.subprocess.Process, pgid: int, wait_task: asyncio.Future[int]) -> int:
+    async def _stop(
+        self, proc: asyncio.subprocess.Process, pgid: int, wait_task: asyncio.Future[int]
+    ) -> int:
         """End the step's process group; return how many leftovers were killed after the leader exited."""
         if os.name != "posix":  # pragma: no cover - Windows: no process groups to signal
             if proc.returncode is None:
@@ -512,13 +539,17 @@ class Runner:
             if step.cwd:
                 lines.append(f"#       cd {shlex.quote(step.cwd)}")
             if step.env:
-                lines.append("#       env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in step.env.items()))
+                lines.append(
+                    "#       env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in step.env.items())
+                )
             lines.append("#       " + shlex.join(step.argv).replace("\n", "\n#       "))
             if step.timeout:
                 lines.append(f"#       timeout {step.timeout:g} s")
         self._log(log, "\n".join(lines))
 
-    def _settle_venv(self, venv: Path, before: str, outcome: Outcome, installed: bool) -> tuple[VenvState, str]:
+    def _settle_venv(
+        self, venv: Path, before: str, outcome: Outcome, installed: bool
+    ) -> tuple[VenvState, str]:
         created = before in ("absent", "empty")
         exists = venv.is_dir()
         if not created:
@@ -552,7 +583,10 @@ class Runner:
                 "delete it by hand."
             )
         what = "emptied again" if before == "empty" else "removed"
-        return "removed", f"The new venv {venv} was {what}, since the run stopped before torch was installed."
+        return (
+            "removed",
+            f"The new venv {venv} was {what}, since the run stopped before torch was installed.",
+        )
 
     def _write_receipt(
         self,
@@ -573,7 +607,8 @@ class Runner:
             message=message,
             plan=self.plan,
             steps=tuple(
-                StepRecord(s.id, r.returncode, round(r.duration, 3), now_iso(r.started)) for s, r in records
+                StepRecord(s.id, r.returncode, round(r.duration, 3), now_iso(r.started))
+                for s, r in records
             ),
             created=now_iso(),
             wizard_version=__version__,
@@ -603,7 +638,7 @@ def run_sync(
 
     async def main() -> Finished:
         loop = asyncio.get_running_loop()
-        hooked: list[int] = []
+        hooked: list[signal.Signals] = []
 
         def interrupt() -> None:
             r.cancel(force=r.cancelled)
@@ -618,7 +653,8 @@ def run_sync(
         finally:
             for sig in hooked:
                 loop.remove_signal_handler(sig)
-        assert r.result is not None
+        if r.result is None:  # pragma: no cover - events() always ends with Finished
+            raise RuntimeError("the run ended without a result")
         return r.result
 
     return asyncio.run(main())

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 MARKER = "TORCH_WIZARD_VERIFY"
 
-VERIFY_SCRIPT = r'''
+VERIFY_SCRIPT = r"""
 import json, sys, time, warnings
 warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 MARKER = "TORCH_WIZARD_VERIFY"
@@ -120,7 +120,7 @@ except Exception as exc:
     emit(1)
 rep["ok"] = bool(rep["matmul_ok"]) and rep["device"] == want
 emit(0 if rep["ok"] else (3 if rep["matmul_ok"] else 1))
-'''
+"""
 
 
 def verify_argv(python: str, backend: str) -> list[str]:
@@ -193,7 +193,9 @@ def _is_gpu_backend(backend: str) -> bool:
 def diagnose(report: VerifyReport | None, backend: str, expected_torch: str = "") -> list[str]:
     """Sentences naming what is wrong and the likely cause; empty when all is well."""
     if report is None:
-        return ["The verification printed no report: torch may have crashed the interpreter (see the log)."]
+        return [
+            "The verification printed no report: torch may have crashed the interpreter (see the log)."
+        ]
     out: list[str] = []
     if report.error:
         out.append(f"torch does not work in this environment: {report.error}.")
