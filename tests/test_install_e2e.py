@@ -93,7 +93,11 @@ def test_real_install_verifies_logs_and_receipts(
     venv = tmp_path / "venv"
     env = install_env(tmp_path, torch_index)
     t0 = time.monotonic()
-    r = wizard(*install_args(torch_index, venv, installer), "--yes", env=env)
+    if installer == "pip":  # plan and run in one go
+        r = wizard(*install_args(torch_index, venv, installer), "--yes", env=env)
+    else:  # the other route: a plan saved by `plan --format json`, then `install --plan FILE`
+        saved = _saved_plan(tmp_path, torch_index, venv, installer)
+        r = wizard("install", "--plan", str(saved), "--yes", env=env)
     elapsed = time.monotonic() - t0
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     assert "Done: torch 2.13.0+cpu works on cpu" in r.stdout

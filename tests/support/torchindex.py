@@ -73,12 +73,12 @@ def _pip(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
 
 def _find_torch_wheel(dest: Path) -> Path | None:
     """The torch CPU wheel: from pip's find-links (host config) via ``pip download --no-deps``."""
-    for spec in (f"torch=={TORCH_VERSION}+{VARIANT}", f"torch=={TORCH_VERSION}"):
-        r = _pip("download", spec, "--no-deps", "--only-binary=:all:", "-d", str(dest))
-        if r.returncode == 0:
-            for whl in dest.glob(f"torch-{TORCH_VERSION}*{PY_TAG}*.whl"):
-                if "+cpu" in whl.name:
-                    return whl
+    # Only the local-label spec: a bare torch==2.13.0 would fetch PyPI's CUDA wheel (~900 MB).
+    spec = f"torch=={TORCH_VERSION}+{VARIANT}"
+    r = _pip("download", spec, "--no-deps", "--only-binary=:all:", "-d", str(dest))
+    if r.returncode == 0:
+        for whl in dest.glob(f"torch-{TORCH_VERSION}+{VARIANT}-{PY_TAG}-*.whl"):
+            return whl
     return None
 
 
