@@ -513,6 +513,10 @@ class Runner:
             leftovers = _group_members(pgid)
         _signal_group(pgid, signal.SIGKILL)
         await proc.wait()
+        # SIGKILL is delivered asynchronously: wait (briefly) until the group is really gone.
+        end = time.monotonic() + 2.0
+        while _group_members(pgid) and time.monotonic() < end:
+            await asyncio.sleep(0.02)
         return leftovers
 
     # ----------------------------------------------------------------------------------------
