@@ -33,6 +33,25 @@ SECTIONS: dict[str, tuple[str, Callable[[Context], list[Row]]]] = {
     "disk": (b_disk.SECTION, b_disk.run),
 }
 COMMAND = ".venv/bin/python bench/run.py"
+README_INTRO = """\
+`bench/` measures the wizard against the raw commands and its peers, all side by side in one run,
+and prints medians and ratios computed within that run (the latest table is in
+[bench/results.md](bench/results.md)). It is not part of the pytest run. What it measures:
+
+1. whole-process start-up of `detect --json` and `plan --format json` against `python -c pass`
+   (with the heaviest imports from `python -X importtime`);
+2. time to the first interactive screen, through Pilot (`App.run_test`) and a real terminal (a
+   detached 100x30 tmux session polled with `capture-pane`), against a minimal Textual app;
+3. the runner with a child printing 1,000,000 lines (log file + events) against the same child
+   writing to `/dev/null`, and the Run screen under that load: the longest pause between 20 ms
+   timer ticks, and peak RSS;
+4. installing torch 2.13.0 CPU into a fresh venv from a local index on 127.0.0.1 (no host pip
+   config, empty caches): the wizard against the same commands by hand (pip and uv), the wizard's
+   default against the plain official recipe, and venv creation by `venv`, `virtualenv`, `uv`;
+5. disk: the CPU plan against a bare `pip install torch` on Linux x86_64 from PyPI (resolved with
+   `pip install --dry-run --report`, sizes from PyPI, cached in `bench/cache/` for offline runs).
+
+"""
 
 
 def run_sections(ctx: Context, names: list[str]) -> list[Row]:
@@ -80,7 +99,7 @@ def write_results(text: str) -> Path:
 def update_readme(text: str) -> None:
     readme = REPO / "README.md"
     body = readme.read_text()
-    section = "## Benchmarks\n\n" + text
+    section = "## Benchmarks\n\n" + README_INTRO + text
     start = body.find("\n## Benchmarks\n")
     if start < 0:
         body = body.rstrip("\n") + "\n\n" + section
