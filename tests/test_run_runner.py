@@ -307,7 +307,9 @@ async def test_preflight_failure_runs_nothing(tmp_path: Path) -> None:
     fin = finished(await collect(Runner(plan, state_dir=tmp_path)))
     assert fin.outcome == "failed" and fin.failed_step == "preflight" and fin.returncode == 2
     assert "is a file" in fin.message
-    assert "ran" not in Path(fin.log_path).read_text().split("preflight:")[-1]
+    # nothing ran and nothing was written: not even a log file
+    assert fin.log_path == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def test_asyncio_default_loop_unaffected() -> None:

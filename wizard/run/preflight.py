@@ -147,10 +147,10 @@ def check_plan(plan: Plan, free: Callable[[Path], int] = free_bytes) -> list[str
     """Every problem that stops ``plan`` before it starts (empty: good to go)."""
     venv = Path(plan.choice.venv).expanduser()
     creates = any(s.id == "create-venv" for s in plan.steps)
-    problems = []
+    problems = list(plan.blockers)  # e.g. a source build without a compiler
     p = venv_problem(venv, creates, system_prefixes())
     if p:
-        return [p]
+        return [*problems, p]
     for step in plan.steps:
         if step.id == "create-venv":
             p = venv_tool_problem(

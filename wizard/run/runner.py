@@ -51,6 +51,7 @@ TAIL = 20
 DRAIN = (
     1.0  # seconds to keep reading after a step's process exited (a descendant may hold the pipe)
 )
+INSTALLS_TORCH = ("install-torch", "build")  # the wheel install, or a source build's pip install
 VERIFY_KEEP = 2000  # lines of the verify step kept to find its report
 
 
@@ -221,42 +222,38 @@ class Runner:
         t0 = time.monotonic()
         venv = Path(plan.choice.venv).expanduser()
         before = _venv_before(venv)
+        # Pre-flight first: a plan that cannot start writes nothing, not even a log.
+        problems: list[str] = []
+        if self.preflight:
+            from wizard.run.preflight import check_plan
+
+            problems = await asyncio.to_thread(check_plan, plan)
+        if problems:
+            msg = problems[0] + (
+                f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+            )
+            fin = Finished(
+                "failed",
+                msg,
+                failed_step="preflight",
+                returncode=2,
+                venv_state="existing" if before == "venv" else "absent",
+                venv_note="Nothing was run and nothing was written.",
+                problems=tuple(problems),
+                duration=time.monotonic() - t0,
+            )
+            self.result = fin
+            yield fin
+            return
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self._log_header(log)
-            problems: list[str] = []
-            if self.preflight:
-                from wizard.run.preflight import check_plan
-
-                problems = await asyncio.to_thread(check_plan, plan)
-            if problems:
-                for p in problems:
-                    self._log(log, f"preflight: {p}")
-                msg = problems[0] + (
-                    f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-                )
-                fin = Finished(
-                    "failed",
-                    msg,
-                    log_path=str(self.log_path),
-                    failed_step="preflight",
-                    returncode=2,
-                    venv_state="existing" if before == "venv" else "absent",
-                    venv_note="Nothing was run and nothing was written.",
-                    problems=tuple(problems),
-                    duration=time.monotonic() - t0,
-                )
-                self._log(log, f"== outcome: failed before the first step: {msg}")
-                self.result = fin
-                yield fin
-                return
-
             outcome: Outcome = "ok"
             failed: Step | None = None
             failed_run = _StepRun()
             records: list[tuple[Step, _StepRun]] = []
             report: VerifyReport | None = None
-            installed = not any(s.id == "install-torch" for s in plan.steps)
+            installed = not any(s.id in INSTALLS_TORCH for s in plan.steps)
             total = len(plan.steps)
             for i, step in enumerate(plan.steps):
                 if self._cancel_requested:
@@ -290,7 +287,7 @@ class Runner:
                 if run.returncode != 0 or run.error:
                     outcome, failed, failed_run = "failed", step, run
                     break
-                if step.id == "install-torch":
+                if step.id in INSTALLS_TORCH:
                     installed = True
 
             state, note = self._settle_venv(venv, before, outcome, installed)
