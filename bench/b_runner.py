@@ -23,6 +23,7 @@ from bench.common import (
     median,
     run_timed,
     scratch,
+    wizard_argv,
 )
 
 SECTION = "3. Runner overhead"
@@ -52,6 +53,39 @@ def _available(module: str) -> None:
         raise NotAvailable(f"{path.relative_to(REPO)} missing")
 
 
+def console_install(tmp: Path, n: int, rep: int) -> float:
+    """``torch-wizard install --plan FILE --yes`` of a one-step plan printing ``n`` lines."""
+    venv = tmp / f"venv-{rep}"
+    subprocess.run([PY, "-m", "venv", "--without-pip", str(venv)], check=True)
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp / "state")}
+    out = subprocess.run(
+        [*wizard_argv(), "plan", "--format", "json", "--backend", "cpu", "--venv", str(venv)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    plan = json.loads(out)
+    plan["steps"] = [
+        {
+            "id": "lines",
+            "title": f"Print {n:,} lines",
+            "argv": [PY, "-m", "bench.probe", "lines", str(n)],
+            "env": {},
+            "cwd": str(REPO),
+        }
+    ]
+    path = tmp / f"lines-{rep}.json"
+    path.write_text(json.dumps(plan))
+    log = tmp / f"console-{rep}.log"
+    t = run_timed(
+        [*wizard_argv(), "install", "--plan", str(path), "--yes", "--log", str(log)], env=env
+    )
+    log.unlink()
+    return t
+
+
 def run(ctx: Context) -> list[Row]:
     rows: list[Row] = []
     try:
@@ -59,7 +93,7 @@ def run(ctx: Context) -> list[Row]:
     except NotAvailable as err:
         return [Row(SECTION, "1M lines through the runner", status=f"not available yet: {err}")]
     n = 1_000_000
-    reps = max(1, ctx.reps_slow)
+    reps = 2 if ctx.quick else 5
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # what the runner gives its children
     child = [PY, "-m", "bench.probe", "lines", str(n)]
     devnull: list[float] = []
@@ -67,6 +101,7 @@ def run(ctx: Context) -> list[Row]:
     through: list[float] = []
     rss: dict[int, float] = {}
     cpu: list[tuple[float, float]] = []
+    console: list[float] = []
     with scratch(ctx, "runner") as tmp:
         for rep in range(reps):
             devnull.append(run_timed(child, env=env))
@@ -84,6 +119,7 @@ def run(ctx: Context) -> list[Row]:
             cpu.append((res["cpu_s"], res["child_cpu_s"]))
             rss[n] = max(rss.get(n, 0.0), res["maxrss_mb"])
             (tmp / f"run-{rep}.log").unlink()
+            console.append(console_install(tmp, n, rep))
         small = _probe(["runner", "100000", str(tmp / "small.log")])
         rss[100_000] = small["maxrss_mb"]
     base, run_s, file_s = median(devnull), median(through), median(tofile)
@@ -106,6 +142,16 @@ def run(ctx: Context) -> list[Row]:
             fmt_ratio(run_s / base),
             f"< {TARGET_RATIO:g}x",
             check(run_s / base < TARGET_RATIO),
+        )
+    )
+    con = median(console)
+    rows.append(
+        Row(
+            SECTION,
+            "same child via torch-wizard install --plan (console, stdout > /dev/null)",
+            fmt_s(con),
+            "/dev/null",
+            fmt_ratio(con / base),
         )
     )
     own, kid = median([c[0] for c in cpu]), median([c[1] for c in cpu])
