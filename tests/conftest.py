@@ -17,7 +17,9 @@ def fixtures() -> Path:
     return FIXTURES
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``torch-wizard`` command (as ``python -m wizard``) and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "wizard", *args],

@@ -59,7 +59,9 @@ def test_gtx1080_reason_names_the_compute_capability(tmp_path: Path) -> None:
 def test_no_avx2_and_container_warnings(tmp_path: Path) -> None:
     plan = plan_json("--root", str(MACHINES / "old-xeon-no-avx2"), "--venv", str(tmp_path / "e"))
     assert any("AVX2" in w for w in plan["warnings"])
-    plan = plan_json("--root", str(MACHINES / "container-no-devnodes"), "--venv", str(tmp_path / "e"))
+    plan = plan_json(
+        "--root", str(MACHINES / "container-no-devnodes"), "--venv", str(tmp_path / "e")
+    )
     assert any("/dev/nvidia" in w for w in plan["warnings"])
 
 
@@ -145,9 +147,11 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path: Path) -> None:
     cases = _bad_inputs(tmp_path)
     before = sorted(p.name for p in tmp_path.rglob("*"))
     for args, needle in cases:
-        proc = run_cli("plan", *args, "--venv", str(tmp_path / "env"), cwd=tmp_path) if (
-            "--venv" not in args
-        ) else run_cli("plan", *args, cwd=tmp_path)
+        proc = (
+            run_cli("plan", *args, "--venv", str(tmp_path / "env"), cwd=tmp_path)
+            if ("--venv" not in args)
+            else run_cli("plan", *args, cwd=tmp_path)
+        )
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert proc.stdout == ""
         lines = proc.stderr.strip().splitlines()

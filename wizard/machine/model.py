@@ -36,7 +36,8 @@ class CPUInfo:
     pointer_bits: int = 64
     model: str = ""  # "AMD Ryzen 9 7950X 16-Core Processor"
     vendor: str = ""  # "GenuineIntel", "AuthenticAMD", "ARM", "Apple"
-    flags: tuple[str, ...] = ()  # the flags that matter: avx, avx2, fma, avx512f, avx512_vnni, amx, neon, asimd, sve ...
+    # the flags that matter: avx, avx2, fma, avx512f, avx512_vnni, amx, neon, asimd, sve ...
+    flags: tuple[str, ...] = ()
     cores_logical: int = 0
     cores_physical: int = 0
 
@@ -73,7 +74,7 @@ class PythonInfo:
 
     @property
     def minor(self) -> str:
-        """"3.11"."""
+        """The minor version, e.g. "3.11"."""
         return ".".join(self.version.split(".")[:2])
 
 
@@ -89,8 +90,10 @@ class NvidiaGPU:
 @dataclass(frozen=True)
 class NvidiaInfo:
     driver_version: str = ""  # "550.54.14"; "" when no driver
-    driver_source: str = ""  # "/sys/module/nvidia/version", "/proc/driver/nvidia/version", "nvidia-smi"
-    cuda_driver_version: str = ""  # the CUDA version the driver supports, from nvidia-smi's header ("12.4")
+    # where the version came from: "/sys/module/nvidia/version", "/proc/driver/nvidia/version",
+    # or "nvidia-smi"
+    driver_source: str = ""
+    cuda_driver_version: str = ""  # the CUDA version the driver supports (nvidia-smi's header)
     gpus: tuple[NvidiaGPU, ...] = ()
     device_nodes: bool = False  # /dev/nvidia0 (or /dev/dxg on WSL) exists: the GPU is usable here
 
@@ -109,7 +112,7 @@ class AMDGPU:
 @dataclass(frozen=True)
 class AMDInfo:
     gpus: tuple[AMDGPU, ...] = ()
-    rocm_version: str = ""  # "6.4.1" from /opt/rocm/.info/version or rocminfo; "" when not installed
+    rocm_version: str = ""  # "6.4.1" from /opt/rocm/.info/version or rocminfo; "" if absent
     source: str = ""  # "rocm_agent_enumerator", "rocminfo", "kfd", "pci"
 
     @property
