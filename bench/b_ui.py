@@ -181,6 +181,14 @@ def run(ctx: Context) -> list[Row]:
                 check(w_ready < TARGET_S),
             )
         )
+        from bench.b_cli import import_profile
+
+        ctx.note(
+            "- First screen: `import wizard.ui.app` "
+            + import_profile(["-c", "import wizard.ui.app"])
+            + "; minimal Textual app: "
+            + import_profile(["-c", "import textual.app, textual.widgets"], top=3)
+        )
         # tmux
         if shutil.which("tmux") is None:
             rows.append(
