@@ -103,7 +103,7 @@ def _gpu_phrase(machine: Machine) -> str:
     head = names[0] if len(names) == 1 else ", ".join(names)
     count = f"{len(gpus)}x " if len(gpus) > 1 and len(names) == 1 else ""
     ccs = sorted({g.compute_capability for g in gpus if g.compute_capability}, key=_version_key)
-    cc = f" (compute capability {', '.join(ccs)})" if ccs else ""
+    cc = f" (compute capability {', '.join(ccs)})" if ccs and "capability" not in head else ""
     return f"{count}{head}{cc}"
 
 
