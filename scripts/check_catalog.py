@@ -376,12 +376,44 @@ def write(data: dict[str, Any], facts: dict[str, Facts]) -> dict[str, Any]:
     return data
 
 
+def check_index(index_base: str, platform_key: str, python: str) -> int:
+    """Print, per backend, the torch versions the index has next to the catalog's newest."""
+    from wizard import catalog
+    from wizard.catalog.index import refresh
+    from wizard.errors import WizardError
+
+    cat = catalog.load()
+    newest = cat.releases()[0].version
+    try:
+        found = refresh(cat, index_base, "stable", platform_key, python)
+    except WizardError as err:
+        print(f"check_catalog: {err}", file=sys.stderr)
+        return 1
+    missing = 0
+    for variant, versions in found.items():
+        has = newest in versions
+        missing += not has
+        shown = ", ".join(versions[:5]) or "no page"
+        print(f"{variant:10} {'ok     ' if has else 'MISSING'} {newest}   (index has: {shown})")
+    return 1 if missing else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="update releases.json from PyPI")
     parser.add_argument("--cache", type=Path, default=None, help="directory to cache METADATA")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--index-base",
+        metavar="URL",
+        help="instead of PyPI, list which torch versions a PyTorch index (or mirror) really has "
+        "for each backend of the newest release",
+    )
+    parser.add_argument("--platform", default="linux-x86_64", help="with --index-base")
+    parser.add_argument("--python", default="3.12", help="with --index-base")
     args = parser.parse_args(argv)
+    if args.index_base:
+        return check_index(args.index_base, args.platform, args.python)
     data = json.loads(args.data.read_text("utf-8"))
     facts = gather(args.cache)
     if args.write:
