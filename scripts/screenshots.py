@@ -3,7 +3,9 @@
     .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 100x30]
 
 Fixture machines (tests/fixtures/machines) stand in for the hardware; the Run and Done screens
-come from real runs of small ``python -c`` plans, so nothing is downloaded or installed.
+come from real runs of rehearsals of the real plan (tests/support/ui.py): the venv is really
+created, the install prints pip-like lines, the verify step prints a canned report, so nothing
+is downloaded.
 """
 
 from __future__ import annotations
@@ -23,18 +25,16 @@ from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input, ProgressBar  # noqa: E402
 
 from tests.support.ui import (  # noqa: E402
-    FAIL_STEPS,
-    OK_STEPS,
     SNAP_VENV,
     machine_source,
     on_screen,
     past_machine,
-    planner_with,
-    py_step,
+    rehearsal_planner,
     wait_for,
 )
+from wizard.machine.model import Machine  # noqa: E402
 from wizard.plan import Choices  # noqa: E402
-from wizard.plan.model import Plan, Step  # noqa: E402
+from wizard.plan.model import Plan  # noqa: E402
 from wizard.run.runner import Runner  # noqa: E402
 from wizard.ui.app import WizardApp  # noqa: E402
 from wizard.ui.screens.done import DoneScreen  # noqa: E402
@@ -66,21 +66,6 @@ async def to_done(pilot: Pilot[Any]) -> None:
     await on_screen(pilot, DoneScreen)
 
 
-def waiting_steps(release: Path) -> tuple[Step, ...]:
-    code = (
-        "import os, time\n"
-        "for i in range(12): print(f'Collecting package-{i}')\n"
-        "print('Downloading torch-2.15.0-cp311-cp311-manylinux_2_28_x86_64.whl')\n"
-        "print('Progress 96000000 of 192000000', flush=True)\n"
-        f"while not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
-    )
-    return (
-        py_step("create-venv", "Create the virtual environment", "print('created')"),
-        py_step("install-torch", "Install torch 2.15.0 (CPU only)", code, progress="pip"),
-        py_step("verify", "Verify: import torch, run a small matmul", "print('ok')"),
-    )
-
-
 async def shoot(
     out: Path,
     name: str,
@@ -88,26 +73,29 @@ async def shoot(
     drive: Drive,
     size: tuple[int, int],
     *,
-    steps: tuple[Step, ...] | None = None,
+    planner: Callable[[Machine, Choices], Plan] | None = None,
     theme: str = "textual-dark",
     after: Callable[[], None] | None = None,
 ) -> Path:
+    """Save one screen. With a ``planner`` the app runs for real (``dry_run`` off) into a venv in
+    a temporary folder, shown as ``SNAP_VENV``."""
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "state"
+        venv = Path(tmp) / ".venv"
 
         def runner(plan: Plan) -> Runner:
             return Runner(plan, log_path=state / "install.log", preflight=False, grace=0.3)
 
         app = WizardApp(
             machine_source(machine),
-            Choices(venv=SNAP_VENV),
-            dry_run=steps is None,
-            planner=planner_with(*steps) if steps else None,
+            Choices(venv=str(venv) if planner else SNAP_VENV),
+            dry_run=planner is None,
+            planner=planner,
             runner_factory=runner,
             save_dir=tmp,
             state_dir=state,
             show_timings=False,
-            path_aliases={str(state): "~/.local/state/torch-wizard"},
+            path_aliases={str(state): "~/.local/state/torch-wizard", str(venv): SNAP_VENV},
             theme=theme,
         )
         async with app.run_test(size=size) as pilot:
@@ -139,6 +127,13 @@ async def main(out: Path, size: tuple[int, int]) -> None:
         lambda p: wait_for(p, lambda: getattr(p.app.screen, "machine", None) is not None),
         size,
     )
+    await shoot(
+        out,
+        "1-machine-container",
+        "container-no-devnodes",
+        lambda p: wait_for(p, lambda: getattr(p.app.screen, "machine", None) is not None),
+        size,
+    )
     await shoot(out, "2-choices-nvidia", nvidia, past_machine, size)
     await shoot(out, "2-choices-gtx1080", "gtx1080-driver580", past_machine, size)
     await shoot(out, "2-choices-cpu-light", cpu, past_machine, size, theme="textual-light")
@@ -159,12 +154,12 @@ async def main(out: Path, size: tuple[int, int]) -> None:
         def let_go() -> None:
             release.write_text("go")
 
-        await shoot(
-            out, "4-run-cpu", cpu, mid_run, size, steps=waiting_steps(release), after=let_go
-        )
+        waiting = rehearsal_planner("wait", release)
+        await shoot(out, "4-run-cpu", cpu, mid_run, size, planner=waiting, after=let_go)
 
-    await shoot(out, "5-done-ok-cpu", cpu, to_done, size, steps=OK_STEPS)
-    await shoot(out, "5-done-failed-cpu", cpu, to_done, size, steps=FAIL_STEPS)
+    await shoot(out, "5-done-ok-cpu", cpu, to_done, size, planner=rehearsal_planner("ok"))
+    await shoot(out, "5-done-ok-nvidia", nvidia, to_done, size, planner=rehearsal_planner("ok"))
+    await shoot(out, "5-done-failed-cpu", cpu, to_done, size, planner=rehearsal_planner("fail"))
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from tests.support.ui import (
     on_screen,
     past_machine,
     planner_with,
+    rehearsal_planner,
     runner_in,
     wait_for,
 )
@@ -257,6 +258,26 @@ async def test_source_build_visits_the_source_screen(tmp_path: Path) -> None:
         assert app.state.choices.source.cuda_arch_list == "8.9"
 
 
+async def test_source_profile_labels_are_whole_at_80x24(tmp_path: Path) -> None:
+    """The machine screen's grid once leaked onto the source screen's profile set (same id)."""
+    app = app_for("rtx4090-driver550", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await past_machine(pilot)
+        screen = app.screen
+        source = next(
+            b for b in screen.query_one("#set-build").query(RadioButton) if b.name == "source"
+        )
+        await pilot.click(source)
+        await wait_for(pilot, lambda: screen.options.choices.build == "source")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await on_screen(pilot, SourceScreen)
+        await pilot.pause()
+        shown = app.export_screenshot()
+        for button in app.screen.query_one("#profile", RadioSet).query(RadioButton):
+            assert str(button.label) in shown, str(button.label)
+        assert "…" not in shown
+
+
 # --------------------------------------------------------------------------------------------------
 # Preview: copy, save, palette
 
@@ -408,6 +429,52 @@ async def test_run_streams_steps_and_ends_on_done(tmp_path: Path) -> None:
     assert app.return_code == 0
 
 
+async def test_rehearsed_run_creates_the_venv_and_shows_the_verification(tmp_path: Path) -> None:
+    """The real plan's steps with quick stand-ins: a real venv, a canned report parsed by the
+    runner, and a Done screen that shows it in plain words (paths shown through an alias)."""
+    venv = tmp_path / "venv"
+    app = app_for(
+        "rtx4090-driver550",
+        tmp_path,
+        dry_run=False,
+        planner=rehearsal_planner("ok"),
+        runner_factory=runner_in(tmp_path / "state"),
+        path_aliases={str(venv): "~/project/.venv"},
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to_run(pilot)
+        await on_screen(pilot, DoneScreen)
+        finished = app.result.finished
+        assert finished.outcome == "ok" and finished.venv_state == "created"
+        assert finished.verify is not None and finished.verify.torch == "2.15.0+cu126"
+        screen = app.screen
+        report = text_of(screen.query_one("#report", Static))
+        assert "torch 2.15.0+cu126 (CUDA 12.6)" in report
+        assert "the GPU through CUDA (NVIDIA GeForce RTX 4090)" in report
+        assert "GFLOP/s" in report and "exactly right" in report
+        assert not screen.query("#done-message")  # the report says it; no second summary
+        note = text_of(screen.query_one("#venv-note", Static))
+        assert note == "The new venv ~/project/.venv holds the install."
+        assert "source ~/project/.venv/bin/activate" in text_of(screen.query_one("#use", Static))
+        assert "Receipt: ~/project/.venv/" in text_of(screen.query_one("#paths", Static))
+    assert (venv / "pyvenv.cfg").is_file()
+    assert Path(finished.receipt_path).is_file() and Path(finished.receipt_path).parent == venv
+
+
+async def test_machine_screen_says_what_pytorch_can_use_and_shows_notes(tmp_path: Path) -> None:
+    app = app_for("container-no-devnodes", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_screen(pilot, MachineScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.machine is not None)  # type: ignore[attr-defined]
+        verdict = text_of(screen.query_one("#verdict", Static))
+        assert verdict.startswith("! NVIDIA GPU [10de:2684] found (driver 550.54.14)")
+        assert "PyTorch would run on the CPU" in verdict
+        notes = screen.query_one("#notes", Static)
+        assert notes.display and "/dev/nvidia* is missing" in text_of(notes)
+        assert verdict and screen.query_one("#verdict").region.y < notes.region.y
+
+
 async def test_run_screen_shows_progress_and_bounded_log(tmp_path: Path) -> None:
     release = tmp_path / "go"
     wait_code = (
@@ -454,7 +521,9 @@ async def test_failed_step_is_shown_with_its_output_and_hints(tmp_path: Path) ->
         f = app.result.finished
         assert f.outcome == "failed" and f.failed_step == "install-torch"
         screen = app.screen
-        assert "Install torch (fixture)" in text_of(screen.query_one("#failed-step", Static))
+        # the runner's message names the step, so there is no separate "Failed step" line
+        assert "Install torch (fixture)" in text_of(screen.query_one("#done-message", Static))
+        assert not screen.query("#failed-step")
         assert "Could not find a version" in text_of(screen.query_one("#tail", Static))
         assert "index has no matching wheel" in text_of(screen.query_one("#hints", Static))
         await pilot.press("escape")  # back to the preview to change something

@@ -2,7 +2,8 @@
 
 Deterministic by construction: fixture machines with the host's Python facts pinned, a fixed venv
 path, a fixed log file name shown through a path alias, elapsed times hidden, a fixed theme, no
-cursor blink. Update the baselines with ``pytest tests/test_ui_snapshots.py --snapshot-update``
+cursor blink. Runs that reach the Done screen create a real venv under tmp_path, shown under the
+fixed venv path through a path alias, and print a canned verification report. Update the baselines with ``pytest tests/test_ui_snapshots.py --snapshot-update``
 and look at ``snapshot_report.html`` when one fails.
 """
 
@@ -17,14 +18,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input, ProgressBar
 
 from tests.support.ui import (
-    FAIL_STEPS,
-    OK_STEPS,
     SNAP_VENV,
     machine_source,
     on_screen,
     past_machine,
     planner_with,
     py_step,
+    rehearsal_planner,
     wait_for,
 )
 from wizard.plan import Choices
@@ -42,22 +42,34 @@ Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
 
 def make_app(
-    tmp_path: Path, machine: str, *, dry_run: bool = True, theme: str = "textual-dark", **kw: Any
+    tmp_path: Path,
+    machine: str,
+    *,
+    dry_run: bool = True,
+    theme: str = "textual-dark",
+    real_venv: bool = False,
+    **kw: Any,
 ) -> WizardApp:
+    """The app on a fixture machine. ``real_venv``: plan for a venv under ``tmp_path`` (a run
+    really creates it) shown as ``SNAP_VENV``; otherwise plan for ``SNAP_VENV`` itself."""
     state = tmp_path / "state"
+    venv = tmp_path / ".venv"
+    aliases = {str(state): "~/.local/state/torch-wizard"}
+    if real_venv:
+        aliases[str(venv)] = SNAP_VENV
 
     def runner(plan: Any) -> Runner:
         return Runner(plan, log_path=state / "install.log", preflight=False, grace=0.3)
 
     return WizardApp(
         machine_source(MACHINES[machine]),
-        Choices(venv=SNAP_VENV),
+        Choices(venv=str(venv) if real_venv else SNAP_VENV),
         dry_run=dry_run,
         save_dir=tmp_path,
         state_dir=state,
         runner_factory=runner,
         show_timings=False,
-        path_aliases={str(state): "~/.local/state/torch-wizard"},
+        path_aliases=aliases,
         theme=theme,
         **kw,
     )
@@ -123,19 +135,8 @@ def test_choices_light_theme(snap_compare: Any, tmp_path: Path) -> None:
 @pytest.mark.parametrize("machine", sorted(MACHINES))
 def test_run_screen(snap_compare: Any, tmp_path: Path, machine: str) -> None:
     release = tmp_path / "release"
-    code = (
-        "import os, time\n"
-        "for i in range(12): print(f'Collecting package-{i}')\n"
-        "print('Downloading torch-2.15.0-cp311-cp311-manylinux_2_28_x86_64.whl')\n"
-        "print('Progress 96000000 of 192000000', flush=True)\n"
-        f"while not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
-    )
-    steps = (
-        py_step("create-venv", "Create the virtual environment", "print('created')"),
-        py_step("install-torch", "Install torch 2.15.0 (fixture)", code, progress="pip"),
-        py_step("verify", "Verify", "print('ok')"),
-    )
-    app = make_app(tmp_path, machine, dry_run=False, planner=planner_with(*steps))
+    planner = rehearsal_planner("wait", release)
+    app = make_app(tmp_path, machine, dry_run=False, planner=planner, real_venv=True)
 
     async def mid_run(pilot: Pilot[Any]) -> None:
         await preview_screen(pilot)
@@ -172,11 +173,15 @@ def test_cancel_confirmation(snap_compare: Any, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("machine", sorted(MACHINES))
 def test_done_ok(snap_compare: Any, tmp_path: Path, machine: str) -> None:
-    app = make_app(tmp_path, machine, dry_run=False, planner=planner_with(*OK_STEPS))
+    planner = rehearsal_planner("ok")
+    app = make_app(tmp_path, machine, dry_run=False, planner=planner, real_venv=True)
     assert snap_compare(app, terminal_size=SIZE, run_before=still(run_to_done))
+    assert (tmp_path / ".venv" / "pyvenv.cfg").is_file()  # the run really made the venv
 
 
 @pytest.mark.parametrize("machine", sorted(MACHINES))
 def test_done_failed(snap_compare: Any, tmp_path: Path, machine: str) -> None:
-    app = make_app(tmp_path, machine, dry_run=False, planner=planner_with(*FAIL_STEPS))
+    planner = rehearsal_planner("fail")
+    app = make_app(tmp_path, machine, dry_run=False, planner=planner, real_venv=True)
     assert snap_compare(app, terminal_size=SIZE, run_before=still(run_to_done))
+    assert not (tmp_path / ".venv").exists()  # the new venv is removed: torch never got in

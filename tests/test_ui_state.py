@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from dataclasses import replace
 
-from tests.support.ui import REPO, fixture_machine
+import pytest
+
+from tests.support.ui import REPO, SNAP_VENV, canned_report, fixture_machine, rehearsal
+from wizard.machine.model import AMDGPU, AMDInfo, NvidiaGPU, NvidiaInfo, OSInfo
+from wizard.plan import Choices, make_plan
+from wizard.run.verify import MARKER, parse_report
 from wizard.ui.state import (
     failure_hints,
     flow_steps,
@@ -13,6 +20,10 @@ from wizard.ui.state import (
     fmt_duration,
     machine_rows,
     machine_summary,
+    machine_verdict,
+    progress_text,
+    report_lines,
+    run_heading,
     venv_hints,
 )
 
@@ -91,3 +102,197 @@ def test_bad_input_exits_2_before_the_ui(tmp_path: object) -> None:
         check=False,
     )
     assert r.returncode == 2 and "--allow-insecure-index" in r.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# The Machine screen's verdict
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "text"),
+    [
+        (
+            "cpu-server",
+            "cpu",
+            "No GPU that PyTorch can use was found: PyTorch will run on the CPU.",
+        ),
+        (
+            "gtx1080-driver580",
+            "gpu",
+            "NVIDIA GeForce GTX 1080 found (driver 580.82.07): PyTorch can use it.",
+        ),
+        (
+            "h100x8",
+            "gpu",
+            "8x NVIDIA H100 80GB HBM3 found (driver 535.129.03): PyTorch can use them.",
+        ),
+        (
+            "amd-gfx1100-rocm6.4",
+            "gpu",
+            "AMD Radeon RX 7900 XTX (gfx1100) found: PyTorch can use it through ROCm.",
+        ),
+        (
+            "jetson-orin-jp62",
+            "gpu",
+            "Jetson AGX Orin (JetPack 6.2): PyTorch can use its GPU through NVIDIA's Jetson builds.",
+        ),
+        ("macbook-m2", "gpu", "Apple M2 Pro: PyTorch uses its GPU through MPS."),
+        (
+            "intel-arc",
+            "gpu",
+            "Intel Arc A-series (DG2) found: PyTorch can use it through Intel's XPU builds.",
+        ),
+        (
+            "raspberry-pi5",
+            "cpu",
+            "No GPU that PyTorch can use was found: PyTorch will run on the CPU.",
+        ),
+    ],
+)
+def test_machine_verdict_on_fixture_machines(name: str, level: str, text: str) -> None:
+    verdict = machine_verdict(fixture_machine(name))
+    assert (verdict.level, verdict.text) == (level, text)
+
+
+def test_machine_verdict_warns_when_the_gpu_cannot_be_used() -> None:
+    container = machine_verdict(fixture_machine("container-no-devnodes"))
+    assert container.level == "warn" and "/dev/nvidia*" in container.text
+    assert "PyTorch would run on the CPU" in container.text
+    pi = machine_verdict(fixture_machine("raspberry-pi4-32bit"))
+    assert pi.level == "warn" and "32-bit (armv7l)" in pi.text
+
+    base = fixture_machine("cpu-server")
+    no_driver = replace(base, nvidia=NvidiaInfo(gpus=(NvidiaGPU(0, "NVIDIA GeForce GTX 1080"),)))
+    verdict = machine_verdict(no_driver)
+    assert verdict.level == "warn" and "no NVIDIA driver is loaded" in verdict.text
+    kepler = replace(
+        base,
+        nvidia=NvidiaInfo(
+            driver_version="470.256.02",
+            device_nodes=True,
+            gpus=(NvidiaGPU(0, "NVIDIA Tesla K80", compute_capability="3.7"),),
+        ),
+    )
+    verdict = machine_verdict(kepler)
+    assert verdict.level == "warn" and "compute capability 5.0 or newer" in verdict.text
+    windows_amd = replace(
+        base,
+        os=OSInfo(name="windows"),
+        amd=AMDInfo(gpus=(AMDGPU(name="Radeon RX 7900 XTX", gfx="gfx1100"),)),
+    )
+    verdict = machine_verdict(windows_amd)
+    assert verdict.level == "warn" and "only on Linux" in verdict.text
+    intel_mac = replace(base, os=OSInfo(name="macos"))
+    assert "2.2.2" in machine_verdict(intel_mac).text
+    musl = replace(base, os=OSInfo(name="linux", libc="musl"))
+    assert "musl" in machine_verdict(musl).text
+
+
+# --------------------------------------------------------------------------------------------------
+# The Run and Done screens' text
+
+
+def test_progress_text_names_the_wheel_not_its_file() -> None:
+    wheel = "torch-2.15.0+cu126-cp311-cp311-manylinux_2_28_x86_64.whl"
+    assert progress_text(wheel, 96_000_000, 192_000_000) == "torch 2.15.0+cu126  96.0 MB / 192.0 MB"
+    assert progress_text(wheel, 0, 0) == "downloading torch 2.15.0+cu126"
+    assert progress_text("build", 120, 5400) == "compiling: 120 of 5400 build steps"
+    assert progress_text("numpy-2.3.1.tar.gz", 0, 0) == "downloading numpy-2.3.1.tar.gz"
+
+
+def test_run_heading() -> None:
+    plan = make_plan(fixture_machine("cpu-server"), Choices(venv=SNAP_VENV))
+    assert run_heading(plan) == f"Installing PyTorch into {SNAP_VENV}"
+
+
+@pytest.mark.parametrize("name", ["cpu-server", "rtx4090-driver550"])
+def test_report_lines_read_the_rehearsal_report(name: str) -> None:
+    """The canned report survives the verify module's own parser, and reads as plain words."""
+    machine = fixture_machine(name)
+    plan = make_plan(machine, Choices(venv=SNAP_VENV))
+    line = f"{MARKER} {json.dumps(canned_report(plan, machine), sort_keys=True)}"
+    report = parse_report(f"noise\n{line}\n")
+    assert report is not None and report.ok and not report.error
+    lines = report_lines(report, plan.choice.backend, plan.choice.torch)
+    assert lines[0].startswith(f"torch {report.torch}")
+    assert any("GFLOP/s" in x for x in lines)
+    assert lines[-1] == "Check: a small matrix product came out exactly right"
+    if plan.choice.backend == "cpu":
+        assert lines[1] == "Runs on: the CPU, using its AVX2 instructions"
+    else:
+        assert lines[0] == "torch 2.15.0+cu126 (CUDA 12.6) on Python 3.11.9"
+        assert lines[1] == "Runs on: the GPU through CUDA (NVIDIA GeForce RTX 4090)"
+
+
+def test_report_lines_explain_a_mismatch() -> None:
+    machine = fixture_machine("rtx4090-driver550")
+    plan = make_plan(machine, Choices(venv=SNAP_VENV))
+    data = canned_report(plan, machine)
+    data.update(torch="2.15.0+cpu", cuda_build="", cuda_available=False, devices=[], device="cpu")
+    report = parse_report(f"{MARKER} {json.dumps(data)}")
+    assert report is not None
+    lines = report_lines(report, "cu126", "2.15.0")
+    assert lines[1].startswith("Runs on: the CPU")
+    assert any(x.startswith("! ") and "CPU-only torch" in x for x in lines)
+
+
+def test_rehearsal_keeps_the_plan_but_runs_quick_stand_ins() -> None:
+    machine = fixture_machine("cpu-server")
+    plan = make_plan(machine, Choices(venv=SNAP_VENV))
+    fast = rehearsal(plan, machine)
+    assert [(s.id, s.title) for s in fast.steps] == [(s.id, s.title) for s in plan.steps]
+    assert fast.choice == plan.choice
+    assert fast.step("create-venv").argv[-3:] == ("venv", "--without-pip", SNAP_VENV)
+    assert fast.step("verify").argv[0] == f"{SNAP_VENV}/bin/python"
+
+
+# --------------------------------------------------------------------------------------------------
+# The step bar and the Choices legend
+
+
+def test_step_bar_spacing_is_the_same_whichever_step_is_current() -> None:
+    from wizard.ui.widgets import STEP_SEPARATOR as SEP
+    from wizard.ui.widgets import step_bar_content
+
+    steps = flow_steps("wheel", False)
+    expected = f"torch-wizard 1 Machine {SEP} 2 Choices {SEP} 3 Preview {SEP} 4 Run {SEP} 5 Done"
+    widths = set()
+    for current in steps:
+        plain = step_bar_content(steps, current).plain.rstrip()
+        assert " ".join(plain.replace("▐", " ").replace("▌", " ").split()) == expected
+        assert plain.count(f"▐{steps.index(current) + 1} ") == 1  # the current one, as a pill
+        widths.add(len(plain))
+    assert len(widths) == 1  # the bar does not shift as the flow moves on
+    dry = step_bar_content(flow_steps("wheel", True), "choices")
+    assert dry.plain.rstrip() == f"torch-wizard 1 Machine {SEP} ▐2 Choices▌ {SEP} 3 Preview"
+    longest = step_bar_content(flow_steps("source", False), "done")
+    assert len(longest.plain) <= 78  # fits 80 columns with the bar's padding
+    # no styled run starts with a space (librsvg drops those in SVG screenshots)
+    for content in (dry, longest):
+        assert all(not content.plain[s.start : s.end].startswith(" ") for s in content.spans)
+
+
+def test_choices_legend_fits_and_explains_the_marks() -> None:
+    from wizard.ui.screens.choices import legend_content
+
+    legend = legend_content()
+    assert legend.plain == "★ recommended · ✗ will not work here (see Why below) · Enter accepts"
+    assert len(legend.plain) <= 78
+    assert all(not legend.plain[s.start : s.end].startswith(" ") for s in legend.spans)
+
+
+def test_plan_headline_says_what_the_commands_do() -> None:
+    from wizard.ui.state import plan_headline
+
+    cpu = make_plan(fixture_machine("cpu-server"), Choices(venv=SNAP_VENV))
+    assert plan_headline(cpu) == (
+        "Installs torch 2.15.0 and torchvision 0.29.2, the CPU-only build [cpu], into "
+        f"{SNAP_VENV} with pip."
+    )
+    assert plan_headline(cpu, dry_run=True).endswith(
+        "Dry run: nothing runs here; copy or save the commands to run them."
+    )
+    gpu = make_plan(fixture_machine("rtx4090-driver550"), Choices(venv=SNAP_VENV))
+    assert "the CUDA 12.6 build [cu126]" in plan_headline(gpu)
+    source = make_plan(fixture_machine("cpu-server"), Choices(venv=SNAP_VENV, build="source"))
+    assert plan_headline(source).startswith("Builds torch 2.15.0 from source (CPU only) into")

@@ -88,10 +88,12 @@ def test_dry_run_in_a_real_terminal_reaches_the_preview(tmp_path: Path) -> None:
     start = time.monotonic()
     term.start(command, env)
     try:
-        term.wait_for("1. Machine")
+        term.wait_for("1 Machine")
         first_paint = time.monotonic() - start
         screen = term.wait_for("Toolchain")  # detection finished: the profile is shown
         assert "Ubuntu" in screen or "OS" in screen
+        assert "No GPU that PyTorch can use was found" in screen  # the verdict, at the top
+        assert "▐1 Machine▌ \u203a 2 Choices \u203a 3 Preview" in screen  # dry run: three steps
         term.keys("Enter")
         screen = term.wait_for("Backend")
         assert "CPU only" in screen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -84,6 +85,131 @@ FAIL_STEPS = (
     ),
     py_step("check", "Check", "print('never runs')"),
 )
+
+
+# --------------------------------------------------------------------------------------------------
+# Rehearsals: the real plan's steps (ids, titles, venv) with quick stand-ins for what they run. The
+# venv is really created (``python -m venv --without-pip``, a few hundredths of a second) and the
+# verify step prints a canned report in the exact format ``wizard.run.verify`` parses, so the Run
+# and Done screens show what a real run shows, without a download.
+
+GFLOPS = {"cpu": 612.4, "cuda": 21437.9}  # a 64-core EPYC, an RTX 4090: fixed, for snapshots
+
+
+def canned_report(plan: Plan, machine: Machine) -> dict[str, object]:
+    """The verification report a real run of ``plan`` on ``machine`` would print (fields of
+    ``wizard.run.verify.VerifyReport``)."""
+    from wizard.catalog.core import cuda_version, rocm_version
+
+    c = plan.choice
+    gpu = c.backend.startswith(("cu", "rocm"))
+    device = "cuda" if gpu else "cpu"
+    flags = machine.cpu.flags
+    local = f"+{c.backend}" if c.backend not in ("pypi", "mps") else ""
+    return {
+        "ok": True,
+        "error": "",
+        "backend": c.backend,
+        "expected_device": device,
+        "device": device,
+        "python": machine.python.version,
+        "executable": f"{c.venv}/bin/python",
+        "torch": f"{c.torch}{local}",
+        "cuda_build": cuda_version(c.backend) if c.backend.startswith("cu") else "",
+        "hip_build": rocm_version(c.backend) if c.backend.startswith("rocm") else "",
+        "xpu_build": False,
+        "cuda_available": gpu,
+        "xpu_available": False,
+        "mps_available": False,
+        "devices": [
+            {"kind": "cuda", "name": g.name, "capability": g.compute_capability}
+            for g in (machine.nvidia.gpus if gpu else ())
+        ],
+        "cpu_capability": "AVX512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "",
+        "matmul_ok": True,
+        "matmul_mismatches": 0,
+        "gflops": GFLOPS[device],
+        "import_seconds": 0.912,
+        "packages": {name: f"{version}{local}" for name, version in c.packages.items()},
+    }
+
+
+def _pip_lines(plan: Plan) -> list[str]:
+    """What pip prints before the torch download (the wheel's size here is illustrative)."""
+    c = plan.choice
+    index = c.index_url or "https://pypi.org/simple"
+    lines = [f"Looking in indexes: {index}"]
+    for name, version in c.packages.items():
+        lines.append(f"Collecting {name}=={version}")
+        if name == "torch":
+            local = f"%2B{c.backend}" if c.index_url else ""
+            lines.append(
+                f"  Downloading {index}/torch-{version}{local}-cp311-cp311-"
+                "manylinux_2_28_x86_64.whl (192.0 MB)"
+            )
+    lines.append(f"Collecting filelock (from torch=={c.torch})")
+    lines.append(f"Collecting sympy>=1.13.3 (from torch=={c.torch})")
+    return lines
+
+
+def rehearsal(
+    plan: Plan, machine: Machine, outcome: str = "ok", release: Path | None = None
+) -> Plan:
+    """``plan`` with each step's command swapped for a quick stand-in.
+
+    ``outcome``: "ok" (every step passes, the verify step prints ``canned_report``), "fail" (the
+    torch install fails as on an index without the wheel), "wait" (the torch install stops half
+    way until ``release`` exists).
+    """
+    from wizard.run.verify import MARKER
+
+    venv = plan.choice.venv
+    vpy = f"{venv}/bin/python"
+    steps: list[Step] = []
+    for step in plan.steps:
+        if step.id == "create-venv":
+            argv: tuple[str, ...] = (PY, "-m", "venv", "--without-pip", venv)
+        elif step.id == "upgrade-pip":
+            argv = (PY, "-c", "print('Requirement already satisfied: pip in ./.venv (25.1.1)')")
+        elif step.id == "install-torch":
+            out = _pip_lines(plan)
+            code = f"for line in {out!r}: print(line)\nprint('Progress 96000000 of 192000000')\n"
+            if outcome == "fail":
+                code = (
+                    f"print({out[0]!r})\nprint('ERROR: Could not find a version that satisfies "
+                    f"the requirement torch=={plan.choice.torch} (from versions: none)')\n"
+                    "raise SystemExit(1)\n"
+                )
+            elif outcome == "wait":
+                if release is None:
+                    raise ValueError("a waiting rehearsal needs a release file")
+                code += (
+                    "import os, sys, time\nsys.stdout.flush()\n"
+                    f"while not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
+                )
+            else:
+                code += "print('Progress 192000000 of 192000000')\n"
+                code += f"print('Successfully installed torch-{plan.choice.torch}')\n"
+            argv = (vpy, "-c", code)
+        elif step.id == "verify":
+            line = f"{MARKER} {json.dumps(canned_report(plan, machine), sort_keys=True)}"
+            argv = (vpy, "-c", f"print({line!r})")
+        else:
+            argv = (PY, "-c", f"print({step.id!r})")
+        steps.append(replace(step, argv=argv))
+    return replace(plan, steps=tuple(steps))
+
+
+def rehearsal_planner(
+    outcome: str = "ok", release: Path | None = None
+) -> Callable[[Machine, Choices], Plan]:
+    """The real planner, its plan turned into a ``rehearsal``."""
+    from wizard.plan import make_plan
+
+    def plan(machine: Machine, choices: Choices) -> Plan:
+        return rehearsal(make_plan(machine, choices), machine, outcome, release)
+
+    return plan
 
 
 def blocking_steps(marker_file: Path) -> tuple[Step, ...]:

@@ -165,10 +165,13 @@ class WizardApp(App[int]):
                 self.cancel_install,
                 self.clock,
                 self.show_timings,
+                self.display_text,
             )
         from wizard.ui.screens.done import DoneScreen
 
-        return DoneScreen(steps, self.result, self.display_path, self.show_timings)
+        return DoneScreen(
+            steps, self.result, self.display_path, self.show_timings, self.display_text
+        )
 
     @work(exclusive=True, group="flow", exit_on_error=True, description="wizard flow")
     async def run_flow(self) -> None:
@@ -380,6 +383,12 @@ class WizardApp(App[int]):
             f"Save this screen into {self.screenshot_dir}",
             self.action_screenshot,
         )
+
+    def display_text(self, text: str) -> str:
+        """``text`` with every aliased path prefix shown as its alias (a step title, a sentence)."""
+        for prefix, alias in self.path_aliases.items():
+            text = text.replace(prefix, alias)
+        return text
 
     def display_path(self, path: str) -> str:
         for prefix, alias in self.path_aliases.items():

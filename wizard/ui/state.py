@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 
 from wizard.machine.model import Machine
 from wizard.plan.model import Choices, Plan
+from wizard.run.verify import VerifyReport, diagnose
 
 T = TypeVar("T")
 
@@ -238,6 +239,119 @@ def machine_rows(machine: Machine) -> list[tuple[str, str]]:
     return rows
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """One plain sentence about what PyTorch can use on this machine, and how it reads:
+    "gpu" (a GPU PyTorch can use), "cpu" (no usable GPU: the CPU it is) or "warn" (something
+    stands in the way)."""
+
+    text: str
+    level: str  # "gpu", "cpu", "warn"
+
+
+# The oldest NVIDIA compute capability any current CUDA wheel covers (cu126: sm 5.0-9.0)
+# [pytorch/pytorch RELEASE.md, CUDA architecture table].
+MIN_COMPUTE_CAPABILITY = (5, 0)
+
+
+def _cc_tuple(cc: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in cc.split("."))
+    except ValueError:
+        return ()
+
+
+def _nvidia_names(machine: Machine) -> tuple[str, bool]:
+    """ "NVIDIA GeForce RTX 4090" or "8x NVIDIA H100 80GB HBM3", and whether there are several."""
+    gpus = machine.nvidia.gpus
+    if not gpus:
+        return "An NVIDIA GPU", False
+    names = list(dict.fromkeys(g.name for g in gpus))
+    if len(names) == 1:
+        return (f"{len(gpus)}x {names[0]}" if len(gpus) > 1 else names[0]), len(gpus) > 1
+    return " and ".join(names), True
+
+
+def machine_verdict(machine: Machine) -> Verdict:
+    """What this machine means for PyTorch, in one sentence a newcomer understands."""
+    arch = machine.cpu.arch
+    if machine.python.bits == 32 or arch in ("armv7l", "i686"):
+        return Verdict(
+            f"This Python is 32-bit ({arch}) and PyTorch publishes no 32-bit builds: "
+            "the next step says what to do.",
+            "warn",
+        )
+    if machine.os.libc == "musl":
+        return Verdict(
+            "This system uses musl libc (e.g. Alpine) and PyTorch publishes no builds for it: "
+            "the next step says what to do.",
+            "warn",
+        )
+    board = machine.board
+    if board.kind == "jetson":
+        name = (board.model or "Jetson").removeprefix("NVIDIA ").removesuffix(" Developer Kit")
+        jetpack = f"JetPack {board.jetpack}" if board.jetpack else "JetPack unknown"
+        return Verdict(
+            f"{name} ({jetpack}): PyTorch can use its GPU through NVIDIA's Jetson builds.", "gpu"
+        )
+    nv = machine.nvidia
+    if nv.present:
+        names, several = _nvidia_names(machine)
+        it = "them" if several else "it"
+        if not nv.driver_version:
+            return Verdict(
+                f"{names} found but no NVIDIA driver is loaded: install the driver to use {it}; "
+                "until then PyTorch will run on the CPU.",
+                "warn",
+            )
+        found = f"{names} found (driver {nv.driver_version})"
+        if not nv.device_nodes:
+            return Verdict(
+                f"{found} but not reachable from here (no /dev/nvidia*): PyTorch would run on "
+                "the CPU.",
+                "warn",
+            )
+        ccs = [_cc_tuple(g.compute_capability) for g in nv.gpus if g.compute_capability]
+        if ccs and all(cc and cc < MIN_COMPUTE_CAPABILITY for cc in ccs):
+            return Verdict(
+                f"{found}, but {it} {'are' if several else 'is'} too old for current PyTorch "
+                "builds (they need compute capability 5.0 or newer): PyTorch will run on the CPU.",
+                "warn",
+            )
+        return Verdict(f"{found}: PyTorch can use {it}.", "gpu")
+    if machine.amd.gpus:
+        gpus = machine.amd.gpus
+        name = gpus[0].name or "GPU"
+        gfx = ", ".join(machine.amd.gfx_targets)
+        found = f"AMD {name}" + (f" ({gfx})" if gfx else "")
+        if machine.os.name != "linux":
+            return Verdict(
+                f"{found} found, but PyTorch supports AMD GPUs (ROCm) only on Linux: "
+                "PyTorch will run on the CPU.",
+                "warn",
+            )
+        return Verdict(f"{found} found: PyTorch can use it through ROCm.", "gpu")
+    discrete = [g for g in machine.intel if g.discrete]
+    if discrete:
+        return Verdict(
+            f"{discrete[0].name or 'Intel GPU'} found: PyTorch can use it through Intel's XPU "
+            "builds.",
+            "gpu",
+        )
+    if machine.apple.silicon:
+        return Verdict(
+            f"{machine.apple.chip or 'Apple silicon'}: PyTorch uses its GPU through MPS.", "gpu"
+        )
+    if machine.os.name == "macos":
+        return Verdict(
+            "An Intel Mac: PyTorch will run on the CPU (its last build for Intel Macs is 2.2.2).",
+            "cpu",
+        )
+    if machine.intel:
+        return Verdict("Only integrated Intel graphics found: PyTorch will run on the CPU.", "cpu")
+    return Verdict("No GPU that PyTorch can use was found: PyTorch will run on the CPU.", "cpu")
+
+
 def machine_summary(machine: Machine) -> str:
     """One line for the top of the later screens."""
     gpu = ""
@@ -256,6 +370,101 @@ def machine_summary(machine: Machine) -> str:
         gpu = "no GPU"
     board = f"{machine.board.model}, " if machine.board.model else ""
     return f"{board}{machine.platform_key}, Python {machine.python.minor}, {gpu}"
+
+
+def _counted(names: list[str]) -> str:
+    """["A", "A", "B"] -> "2x A, B"."""
+    counts = dict.fromkeys(names, 0)
+    for n in names:
+        counts[n] += 1
+    return ", ".join(f"{c}x {n}" if c > 1 else n for n, c in counts.items())
+
+
+def report_lines(report: VerifyReport, backend: str, expected_torch: str = "") -> list[str]:
+    """The verification report in plain words, for the Done screen: which torch, where it runs,
+    how fast, whether a small exact product came out right; then any mismatch, explained."""
+    build = (
+        f" (CUDA {report.cuda_build})"
+        if report.cuda_build
+        else f" (ROCm {report.hip_build})"
+        if report.hip_build
+        else ""
+    )
+    lines = [f"torch {report.torch or '?'}{build} on Python {report.python or '?'}"]
+    names = _counted([d.name for d in report.devices])
+    device = report.device
+    if device == "cpu":
+        where = "the CPU"
+        if report.cpu_capability:
+            where += f", using its {report.cpu_capability} instructions"
+    elif device == "cuda":
+        where = "the GPU through ROCm" if report.hip_build else "the GPU through CUDA"
+        where += f" ({names})" if names else ""
+    elif device == "mps":
+        where = "the Apple GPU through MPS"
+    elif device == "xpu":
+        where = "the Intel GPU through XPU" + (f" ({names})" if names else "")
+    else:
+        where = device or "unknown (no report)"
+    lines.append(f"Runs on: {where}")
+    if report.gflops:
+        lines.append(f"Speed: {report.gflops:.1f} GFLOP/s on a 1024x1024 float32 matrix product")
+    if not report.error:
+        lines.append(
+            "Check: a small matrix product came out exactly right"
+            if report.matmul_ok
+            else f"Check: a small matrix product came out WRONG ({report.matmul_mismatches} entries)"
+        )
+    lines += [f"! {d}" for d in diagnose(report, backend, expected_torch)]
+    return lines
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def plan_headline(plan: Plan, dry_run: bool = False) -> str:
+    """The Preview screen's first lines: what the commands below do, in plain words."""
+    from wizard.plan.recommend import backend_label
+
+    c = plan.choice
+    pkgs = _and([f"{n} {v}".strip() for n, v in c.packages.items()] or ["torch"])
+    label = backend_label(c.backend)
+    if c.backend == "cpu":
+        build = "the CPU-only build [cpu]"
+    elif c.backend == "pypi":
+        build = "the build from PyPI"
+    elif c.backend.startswith("jetson"):
+        build = f"NVIDIA's Jetson build [{c.backend}]"
+    else:
+        build = f"the {label} build [{c.backend}]"
+    if c.build == "source":
+        text = f"Builds {pkgs} from source ({label}) into {c.venv}."
+    else:
+        text = f"Installs {pkgs}, {build}, into {c.venv} with {c.installer}."
+    if dry_run:
+        text += "\nDry run: nothing runs here; copy or save the commands to run them."
+    return text
+
+
+def run_heading(plan: Plan) -> str:
+    """The line at the top of the Run screen."""
+    verb = "Building PyTorch from source" if plan.choice.build == "source" else "Installing PyTorch"
+    return f"{verb} into {plan.choice.venv}"
+
+
+def progress_text(label: str, done: int, total: int) -> str:
+    """Beside the progress bar: "torch 2.15.0+cu126  96.0 MB / 192.0 MB" for a wheel download
+    (the wheel's name and version, not its 60-character file name), or the build's step count."""
+    if label == "build":
+        return f"compiling: {done} of {total} build steps" if total else "compiling"
+    name = label
+    if label.endswith(".whl") and label.count("-") >= 4:
+        project, version = label.split("-")[:2]
+        name = f"{project} {version}"
+    if total:
+        return f"{name}  {fmt_bytes(done)} / {fmt_bytes(total)}"
+    return f"downloading {name}" if name else ""
 
 
 def venv_hints(venv: str, os_name: str) -> list[str]:

@@ -16,24 +16,41 @@ from wizard.plan.recommend import Option
 STEP_TITLES = {
     "machine": "Machine",
     "choices": "Choices",
-    "source": "Source build",
+    "source": "Source",
     "preview": "Preview",
     "run": "Run",
     "done": "Done",
 }
+STEP_SEPARATOR = "\u203a"  # a single right-pointing angle quotation mark
 
 
 def step_bar_content(steps: Sequence[str], current: str) -> Content:
-    """ "torch-wizard 1. Machine > [2. Choices] > 3. Preview ...", the current step highlighted."""
-    parts: list[str | tuple[str, str]] = [("torch-wizard ", "bold $accent")]
-    for n, step in enumerate(steps):
-        if n:
-            parts.append((" > ", "$text-muted"))
-        title = STEP_TITLES.get(step, step)
-        if step == current:
-            parts.append((f" {n + 1}. {title} ", "bold reverse $primary"))
+    """ "torch-wizard 1 Machine > ▐2 Choices▌ > 3 Preview" (with STEP_SEPARATOR for ">"): the
+    same separator between every two steps, the current one drawn as a pill (half blocks at its
+    ends).
+
+    No styled run starts with a space: some SVG renderers (librsvg) drop a run's leading
+    spaces, which shifts it one cell left; the spaces always end the run before instead.
+    """
+    muted, pill = "$text-muted", "$primary"
+    parts: list[tuple[str, str]] = [("torch-wizard ", "bold $accent")]
+
+    def add(text: str, style: str) -> None:
+        if parts[-1][1] == style:
+            parts[-1] = (parts[-1][0] + text, style)
         else:
-            parts.append((f"{n + 1}. {title}", "$text-muted"))
+            parts.append((text, style))
+
+    for n, step in enumerate(steps):
+        label = f"{n + 1} {STEP_TITLES.get(step, step)}"
+        if n:
+            add(f"{'' if steps[n - 1] == current else ' '}{STEP_SEPARATOR} ", muted)
+        if step == current:
+            add("▐", pill)
+            add(label, f"bold reverse {pill}")
+            add("▌ ", pill)
+        else:
+            add(label, muted)
     return Content.assemble(*parts)
 
 
@@ -100,11 +117,15 @@ def option_label(opt: Option, *, show_value: bool = False) -> Content:
     text = opt.label
     if show_value and opt.value != opt.label and opt.value not in opt.label:
         text = f"{opt.label} ({opt.value})"
-    parts: list[str | tuple[str, str]] = [text]
+    marks: list[tuple[str, str]] = []
     if opt.recommended:
-        parts.append((" ★", "bold $text-success"))
+        marks.append(("★", "bold $text-success"))
     if not opt.available:
-        parts.append((" ✗", "$text-error"))
+        marks.append(("✗", "$text-error"))
+    # the spaces end the previous run (some SVG renderers drop a run's leading spaces)
+    parts: list[str | tuple[str, str]] = [text + " " if marks else text]
+    for n, (mark, style) in enumerate(marks):
+        parts.append((mark + (" " if n < len(marks) - 1 else ""), style))
     return Content.assemble(*parts)
 
 

@@ -108,6 +108,19 @@ def why_content(options: Options, venv_error: str = "") -> Content:
     return Content("\n").join(lines)
 
 
+def legend_content() -> Content:
+    """What the marks on the options mean, in one line (spaces end runs, never start them:
+    some SVG renderers drop a run's leading spaces)."""
+    return Content.assemble(
+        ("★ ", "bold $text-success"),
+        ("recommended · ", "$text-muted"),
+        ("✗ ", "$text-error"),
+        ("will not work here (see Why below) · ", "$text-muted"),
+        ("Enter ", "bold $text-muted"),
+        ("accepts", "$text-muted"),
+    )
+
+
 def with_field(choices: Choices, name: str, value: str) -> Choices:
     """``choices`` with one radio field set (the values come from the planner's own options)."""
     if name == "channel":
@@ -174,6 +187,7 @@ class ChoicesScreen(WizardScreen[Choices]):
             with Horizontal(classes="field", id="row-packages"):
                 yield Label("Packages", classes="field-label")
                 yield Horizontal(*self._package_boxes(), id="packages")
+            yield Static(legend_content(), id="legend")
             with Horizontal(id="lists"):
                 with Vertical(id="col-torch", classes="list-col"):
                     yield Label("Torch version", classes="list-label")

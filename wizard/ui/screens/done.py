@@ -11,10 +11,9 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from wizard.run.verify import VerifyReport, diagnose
 from wizard.ui.screens.base import WizardScreen
 from wizard.ui.screens.run import RunResult
-from wizard.ui.state import failure_hints, venv_hints
+from wizard.ui.state import failure_hints, report_lines, venv_hints
 from wizard.ui.widgets import NavBar, StepBar, nav_button
 
 
@@ -29,22 +28,6 @@ def headline(result: RunResult) -> Content:
     if f.outcome == "cancelled":
         return Content.styled("■ The install was cancelled", "bold $text-warning")
     return Content.styled("✗ The install failed", "bold $text-error")
-
-
-def report_lines(
-    report: VerifyReport, backend: str, expected: str, timings: bool = True
-) -> list[str]:
-    lines = [f"torch {report.torch or '?'} on Python {report.python or '?'}"]
-    device = report.device or "?"
-    names = ", ".join(d.name for d in report.devices)
-    lines.append(f"device: {device}" + (f" ({names})" if names else ""))
-    if report.cpu_capability:
-        lines.append(f"CPU kernels: {report.cpu_capability}")
-    if report.gflops and timings:
-        lines.append(f"1024x1024 float32 matmul: {report.gflops:.1f} GFLOP/s")
-    lines.append("exact small matmul: " + ("correct" if report.matmul_ok else "WRONG"))
-    lines += [f"! {d}" for d in diagnose(report, backend, expected)]
-    return lines
 
 
 class DoneScreen(WizardScreen[str]):
@@ -64,11 +47,13 @@ class DoneScreen(WizardScreen[str]):
         result: RunResult,
         display_path: Callable[[str], str] = str,
         show_timings: bool = True,
+        display_text: Callable[[str], str] = str,
     ) -> None:
         super().__init__(steps)
         self.result = result
         self.display_path = display_path
         self.show_timings = show_timings
+        self.display_text = display_text
 
     def compose(self) -> ComposeResult:
         result = self.result
@@ -77,26 +62,30 @@ class DoneScreen(WizardScreen[str]):
         yield StepBar(self.steps, self.step_name)
         with VerticalScroll(id="done-body", can_focus=True):
             yield Static(headline(result), id="headline")
-            yield Static(f.message, id="done-message", markup=False)
+            report = f.verify
+            if f.outcome != "ok" or report is None:
+                # With a report the verification below says it all (and in plainer words).
+                yield Static(self.display_text(f.message), id="done-message", markup=False)
             if f.venv_note:
-                yield Static(f.venv_note, id="venv-note", markup=False)
-            if result.finished.verify is not None:
-                lines = report_lines(
-                    result.finished.verify,
-                    plan.choice.backend,
-                    plan.choice.torch,
-                    self.show_timings,
-                )
-                yield Static("Verification:", classes="section")
+                yield Static(self.display_text(f.venv_note), id="venv-note", markup=False)
+            if report is not None:
+                lines = report_lines(report, plan.choice.backend, plan.choice.torch)
+                yield Static("A quick test in the environment:", classes="section")
                 yield Static("\n".join(lines), id="report", markup=False)
             if f.outcome != "ok":
-                if f.failed_step:
-                    try:
-                        title = plan.step(f.failed_step).title
-                    except KeyError:
-                        title = f.failed_step
-                    code = f" (exit code {f.returncode})" if f.returncode else ""
-                    yield Static(f"Failed step: {title}{code}", id="failed-step", markup=False)
+                try:
+                    title = plan.step(f.failed_step).title
+                except KeyError:
+                    title = f.failed_step
+                if f.failed_step and title not in f.message:  # the message names it already
+                    failed = f.outcome == "failed"
+                    code = f" (exit code {f.returncode})" if f.returncode and failed else ""
+                    what = "Failed step:" if failed else "Stopped during"
+                    yield Static(
+                        self.display_text(f"{what} {title}{code}"),
+                        id="failed-step",
+                        markup=False,
+                    )
                 if f.tail:
                     yield Static("Last output:", classes="section")
                     yield Static("\n".join(f.tail), id="tail", markup=False)
@@ -105,8 +94,9 @@ class DoneScreen(WizardScreen[str]):
                     hints = [*f.problems, *failure_hints(f.failed_step, f.tail)]
                     yield Static("\n".join(f"• {h}" for h in hints), id="hints", markup=False)
             else:
-                yield Static("Use it:", classes="section")
-                hints = venv_hints(plan.choice.venv, plan.target.os.name)
+                use = "Use it: activate the environment, or run its Python"
+                yield Static(use, classes="section")
+                hints = venv_hints(self.display_text(plan.choice.venv), plan.target.os.name)
                 yield Static("\n".join(hints), id="use", markup=False)
             paths = []
             if f.log_path:

@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 from wizard.errors import WizardError
 from wizard.machine.model import Machine
 from wizard.ui.screens.base import WizardScreen
-from wizard.ui.state import machine_rows
+from wizard.ui.state import Verdict, machine_rows, machine_verdict
 from wizard.ui.widgets import NavBar, StepBar, nav_button
 
 
@@ -27,6 +27,18 @@ def profile_widgets(machine: Machine) -> list[Static]:
         cells.append(Static(label, classes="label", markup=False))
         cells.append(Static(value, classes="value", markup=False))
     return cells
+
+
+VERDICT_MARKS = {
+    "gpu": ("✓ ", "bold $text-success"),
+    "cpu": ("• ", "bold $text-primary"),
+    "warn": ("! ", "bold $text-warning"),
+}
+
+
+def verdict_content(verdict: Verdict) -> Content:
+    mark, style = VERDICT_MARKS.get(verdict.level, VERDICT_MARKS["cpu"])
+    return Content.assemble((mark, style), (verdict.text, "bold"))
 
 
 def notes_content(machine: Machine) -> Content:
@@ -63,7 +75,8 @@ class MachineScreen(WizardScreen[Machine]):
                 "Detecting this machine: OS, Python, CPU, GPUs and drivers…", id="detecting-label"
             )
         with VerticalScroll(id="machine-body", can_focus=True):
-            yield Container(id="profile")
+            yield Static(id="verdict")
+            yield Container(id="machine-profile")
             yield Static(id="notes", markup=False)
         yield NavBar([nav_button("Next", "next", primary=True, disabled=True)])
         yield Footer()
@@ -112,7 +125,8 @@ class MachineScreen(WizardScreen[Machine]):
 
     def show_machine(self, machine: Machine) -> None:
         self.machine = machine
-        profile = self.query_one("#profile", Container)
+        self.query_one("#verdict", Static).update(verdict_content(machine_verdict(machine)))
+        profile = self.query_one("#machine-profile", Container)
         profile.remove_children()
         profile.mount_all(profile_widgets(machine))
         notes = self.query_one("#notes", Static)

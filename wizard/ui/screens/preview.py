@@ -11,9 +11,9 @@ from textual.content import Content
 from textual.widgets import Button, Footer, Static
 
 from wizard.plan.model import Plan
-from wizard.plan.render import command_line, summary
+from wizard.plan.render import command_line
 from wizard.ui.screens.base import WizardScreen
-from wizard.ui.state import fmt_bytes
+from wizard.ui.state import fmt_bytes, plan_headline
 from wizard.ui.widgets import NavBar, StepBar, nav_button
 
 
@@ -73,7 +73,7 @@ class PreviewScreen(WizardScreen[str]):
         plan = self.plan
         yield StepBar(self.steps, self.step_name)
         with VerticalScroll(id="preview-body", can_focus=True):
-            yield Static(summary(plan), id="plan-summary", markup=False)
+            yield Static(plan_headline(plan, self.dry_run), id="plan-summary", markup=False)
             yield Static(estimate_line(plan), id="estimate", markup=False)
             yield Static("Commands (exactly what runs):", classes="section")
             for n, step in enumerate(plan.steps, 1):

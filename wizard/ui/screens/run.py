@@ -14,7 +14,6 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Label, Log, ProgressBar, Static
 
 from wizard.plan.model import Plan
-from wizard.plan.render import summary
 from wizard.run.events import (
     Event,
     Finished,
@@ -25,7 +24,7 @@ from wizard.run.events import (
     StepStarted,
 )
 from wizard.ui.screens.base import WizardScreen
-from wizard.ui.state import Next, fmt_bytes, fmt_duration
+from wizard.ui.state import Next, fmt_duration, progress_text, run_heading
 from wizard.ui.widgets import NavBar, StepBar, nav_button
 
 LOG_MAX_LINES = 5000  # the screen keeps the last lines; the full log is on disk
@@ -68,8 +67,10 @@ class RunScreen(WizardScreen[RunResult]):
         request_cancel: Callable[[], None],
         clock: Callable[[], float],
         show_timings: bool = True,
+        display_text: Callable[[str], str] = str,
     ) -> None:
         super().__init__(steps)
+        self.display_text = display_text
         self.plan = plan
         self.start = start
         self.request_cancel = request_cancel
@@ -84,11 +85,13 @@ class RunScreen(WizardScreen[RunResult]):
 
     def compose(self) -> ComposeResult:
         yield StepBar(self.steps, self.step_name)
-        yield Static(summary(self.plan), id="run-summary", markup=False)
+        yield Static(self.display_text(run_heading(self.plan)), id="run-summary", markup=False)
         with Vertical(id="step-list"):
             for n, step in enumerate(self.plan.steps):
                 yield Static(
-                    step_line(n + 1, step.title, "pending", ""), id=f"step-{n}", markup=False
+                    step_line(n + 1, self.display_text(step.title), "pending", ""),
+                    id=f"step-{n}",
+                    markup=False,
                 )
         with Horizontal(id="progress-row"):
             yield ProgressBar(id="progress", show_eta=False)
@@ -110,7 +113,7 @@ class RunScreen(WizardScreen[RunResult]):
             self.started_at[event.index] = self.clock()
             self._render_step(event.index)
             self.query_one("#progress-row").display = False
-            self.query_one(Log).write_line(f"$ {event.step.title}")
+            self.query_one(Log).write_line(f"$ {self.display_text(event.step.title)}")
         elif isinstance(event, Output):
             self.query_one(Log).write_lines(event.lines)
         elif isinstance(event, Progress):
@@ -129,9 +132,7 @@ class RunScreen(WizardScreen[RunResult]):
         row.display = True
         bar = self.query_one(ProgressBar)
         bar.update(total=event.total or None, progress=event.done)
-        label = event.label
-        if event.total and event.label != "build":
-            label = f"{event.label}  {fmt_bytes(event.done)} / {fmt_bytes(event.total)}"
+        label = progress_text(event.label, event.done, event.total)
         self.query_one("#progress-label", Label).update(label)
 
     def _render_step(self, index: int) -> None:
@@ -141,7 +142,7 @@ class RunScreen(WizardScreen[RunResult]):
                 elapsed = fmt_duration(self.durations[index])
             elif index in self.started_at:
                 elapsed = fmt_duration(self.clock() - self.started_at[index])
-        title = self.plan.steps[index].title
+        title = self.display_text(self.plan.steps[index].title)
         self.query_one(f"#step-{index}", Static).update(
             step_line(index + 1, title, self.status[index], elapsed)
         )
