@@ -70,3 +70,13 @@ def test_ninja_counter_and_no_progress_for_plain_steps() -> None:
     assert ProgressParser("").read("Progress 1 of 2") == (None, False)
     r, _ = ProgressParser("uv").read("Downloading torch (191.0MiB)")
     assert r is not None and r.label == "torch"
+
+
+def test_plain_lines_take_the_fast_path_and_match_the_full_cleaning() -> None:
+    from wizard.run.lines import _last_redraw, display_line, strip_ansi
+
+    samples = ["Collecting torch==2.13.0  ", "Ünïcode ✓ line", "x" * 5000, "", "   "]
+    for raw in samples:
+        slow = _last_redraw(strip_ansi(raw)).rstrip()
+        slow = slow if len(slow) <= 4096 else slow[:4096] + " …"
+        assert display_line(raw) == slow

@@ -31,14 +31,18 @@ def strip_ansi(text: str) -> str:
 
 def display_line(raw: str) -> str:
     """One display line from one raw line: ANSI gone, only the last ``\\r`` redraw kept."""
-    text = strip_ansi(raw)
-    if "\r" in text:
-        segments = [s for s in text.split("\r") if s.strip()]
-        text = segments[-1] if segments else ""
+    text = raw if raw.isprintable() else _last_redraw(strip_ansi(raw))  # most lines: no regexes
     text = text.rstrip()
     if len(text) > MAX_DISPLAY:
         text = text[:MAX_DISPLAY] + " …"
     return text
+
+
+def _last_redraw(text: str) -> str:
+    if "\r" not in text:
+        return text
+    segments = [s for s in text.split("\r") if s.strip()]
+    return segments[-1] if segments else ""
 
 
 class LineSplitter:
