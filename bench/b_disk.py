@@ -30,6 +30,7 @@ from bench.common import (
     fmt_mb,
     scratch,
 )
+from wizard.catalog.remote import RemoteFile
 
 SECTION = "5. Disk"
 CACHE = BENCH / "cache" / "pypi-torch-linux-x86_64.json"
@@ -73,47 +74,12 @@ def installed_dists(venv: Path) -> dict[str, str]:
 # Remote wheels
 
 
-class RangeFile(io.RawIOBase):
-    """A read-only, seekable view of a URL through HTTP range requests (for zipfile)."""
-
-    def __init__(self, url: str, size: int) -> None:
-        self.url, self.size, self.pos = url, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self.pos, 2: self.size}[whence]
-        self.pos = max(0, base + offset)
-        return self.pos
-
-    def readinto(self, buf: Any) -> int:
-        n = min(len(buf), self.size - self.pos)
-        if n <= 0:
-            return 0
-        req = urllib.request.Request(  # noqa: S310 (https URLs from PyPI)
-            self.url, headers={**UA, "Range": f"bytes={self.pos}-{self.pos + n - 1}"}
-        )
-        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (https URLs from PyPI)
-            data = resp.read()
-        data = data[:n]
-        buf[: len(data)] = data
-        self.pos += len(data)
-        return len(data)
-
-
 def unpacked_size(source: str | Path, size: int = 0) -> int:
     """Sum of the uncompressed sizes of a wheel's members (what it takes once installed)."""
     if isinstance(source, Path):
         with zipfile.ZipFile(source) as zf:
             return sum(i.file_size for i in zf.infolist())
-    raw = RangeFile(source, size)
+    raw = RemoteFile(source, size, headers=UA)
     with zipfile.ZipFile(io.BufferedReader(raw, buffer_size=256 * 1024)) as zf:
         return sum(i.file_size for i in zf.infolist())
 

@@ -30,7 +30,6 @@ import io
 import json
 import re
 import sys
-import urllib.request
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -46,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from wizard.catalog import index  # noqa: E402
+from wizard.catalog.remote import RemoteFile  # noqa: E402
 
 PYPI = "https://pypi.org/simple"
 DATA = ROOT / "wizard" / "catalog" / "data" / "releases.json"
@@ -58,60 +58,6 @@ PLATFORM_OF = {  # wheel platform tag suffix -> platform key
     "arm64": "arm64",
 }
 MACHINE = {"linux-x86_64": "x86_64", "linux-aarch64": "aarch64"}
-
-
-# --------------------------------------------------------------------------------------------------
-# Reading one member of a remote zip through HTTP range requests
-
-
-class RemoteFile(io.RawIOBase):
-    """A read-only, seekable view of a URL that fetches what is read in 256 KiB blocks."""
-
-    BLOCK = 256 * 1024
-
-    def __init__(self, url: str, size: int, timeout: float = 60) -> None:
-        self.url, self.size, self.timeout, self.pos = url, size, timeout, 0
-        self.blocks: dict[int, bytes] = {}
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self.pos, 2: self.size}[whence]
-        self.pos = max(0, base + offset)
-        return self.pos
-
-    def _block(self, n: int) -> bytes:
-        if n not in self.blocks:
-            start = n * self.BLOCK
-            end = min(self.size, start + self.BLOCK) - 1
-            req = urllib.request.Request(self.url, headers={"Range": f"bytes={start}-{end}"})  # noqa: S310
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                data = resp.read()
-            if resp.status != 206 and len(data) != end - start + 1:
-                data = data[start : end + 1]
-            self.blocks[n] = data
-        return self.blocks[n]
-
-    def readinto(self, buf: Any) -> int:
-        view = memoryview(buf).cast("B")
-        want = min(len(view), self.size - self.pos)
-        done = 0
-        while done < want:
-            n, off = divmod(self.pos, self.BLOCK)
-            chunk = self._block(n)[off : off + want - done]
-            if not chunk:
-                break
-            view[done : done + len(chunk)] = chunk
-            done += len(chunk)
-            self.pos += len(chunk)
-        return done
 
 
 def wheel_metadata(f: index.IndexFile, cache: Path | None) -> str:
