@@ -26,10 +26,10 @@ from bench.common import (
     Context,
     NotAvailable,
     Row,
-    clean_pip_env,
     fmt_mb,
     scratch,
 )
+from tests.support.torchindex import clean_pip_env
 from wizard.catalog.remote import RemoteFile
 
 SECTION = "5. Disk"

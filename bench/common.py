@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -130,29 +129,6 @@ def interleaved(
         for name, argv in cmds.items():
             times[name].append(run_timed(argv, env=env))
     return times
-
-
-def clean_pip_env(
-    base: Mapping[str, str] | None = None, cache: Path | None = None
-) -> dict[str, str]:
-    """No host pip/uv configuration: only the indexes given on the command line are used.
-
-    ``cache``: a fresh (empty) cache directory for pip and uv, so every variant starts cold.
-    """
-    env = dict(os.environ if base is None else base)
-    for key in list(env):
-        if re.match(r"^(PIP_|UV_|VIRTUAL_ENV$|PYTHONPATH$)", key):
-            del env[key]
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    env["PIP_NO_INPUT"] = "1"
-    env["UV_NO_CONFIG"] = "1"
-    env["UV_PYTHON_DOWNLOADS"] = "never"
-    if cache is not None:
-        env["PIP_CACHE_DIR"] = str(cache / "pip")
-        env["UV_CACHE_DIR"] = str(cache / "uv")
-        env["XDG_CACHE_HOME"] = str(cache / "xdg")
-    return env
 
 
 @contextlib.contextmanager

@@ -5,13 +5,12 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.httpserver import serve_directory
+from tests.support.httpserver import serve, serve_directory
 from wizard.catalog import Catalog, index
 from wizard.catalog.index import IndexReadError, list_files, list_versions, platform_tags_for
 
@@ -92,17 +91,8 @@ class _Negotiating(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@contextlib.contextmanager
-def serve_json() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Negotiating)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def serve_json() -> contextlib.AbstractContextManager[str]:
+    return serve(_Negotiating)
 
 
 @pytest.fixture

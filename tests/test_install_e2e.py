@@ -11,14 +11,13 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.httpserver import serve_directory
+from tests.support.httpserver import serve, serve_directory
 from tests.support.runplan import PY, make_plan, processes_with_marker
 from tests.support.torchindex import build_index, clean_pip_env, supported_here
 from wizard.plan.model import Step
@@ -181,17 +180,8 @@ class _Trickle(http.server.BaseHTTPRequestHandler):
         self.send_error(404)
 
 
-@contextlib.contextmanager
-def trickle_server() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
-    server.daemon_threads = True
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def trickle_server() -> contextlib.AbstractContextManager[str]:
+    return serve(_Trickle)
 
 
 def _pip_in(tmp_path: Path, torch_index: str) -> list[str]:

@@ -6,7 +6,7 @@ import contextlib
 import functools
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -16,9 +16,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_directory(root: Path) -> Iterator[str]:
-    """Yield the base URL ("http://127.0.0.1:PORT") of a server for ``root``; stops on exit."""
-    handler = functools.partial(_QuietHandler, directory=str(root))
+def serve(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Yield the base URL ("http://127.0.0.1:PORT") of a server for ``handler``; stops on exit."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -29,3 +28,10 @@ def serve_directory(root: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@contextlib.contextmanager
+def serve_directory(root: Path) -> Iterator[str]:
+    """Yield the base URL of a server for the files under ``root``; stops on exit."""
+    with serve(functools.partial(_QuietHandler, directory=str(root))) as url:
+        yield url

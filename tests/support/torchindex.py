@@ -22,7 +22,7 @@ import re
 import subprocess
 import sys
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
@@ -161,16 +161,26 @@ def build_index(root: Path | None = None) -> Path | None:
         return root
 
 
-def clean_pip_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    """An environment where pip and uv see no host configuration (only the indexes we pass)."""
+def clean_pip_env(
+    base: Mapping[str, str] | None = None, cache: Path | None = None
+) -> dict[str, str]:
+    """No host pip/uv configuration: only the indexes given on the command line are used.
+
+    ``cache``: a fresh (empty) cache directory for pip and uv, so every run starts cold.
+    """
     env = dict(os.environ if base is None else base)
     for key in list(env):
-        if re.match(r"^(PIP_|UV_)", key):
+        if re.match(r"^(PIP_|UV_|VIRTUAL_ENV$|PYTHONPATH$)", key):
             del env[key]
     env["PIP_CONFIG_FILE"] = os.devnull
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
     env["UV_NO_CONFIG"] = "1"
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    if cache is not None:
+        env["PIP_CACHE_DIR"] = str(cache / "pip")
+        env["UV_CACHE_DIR"] = str(cache / "uv")
+        env["XDG_CACHE_HOME"] = str(cache / "xdg")
     return env
 
 
