@@ -27,7 +27,6 @@ from bench.common import (
     NotAvailable,
     Row,
     check,
-    clean_pip_env,
     fmt_ratio,
     fmt_s,
     interleaved,
@@ -36,6 +35,7 @@ from bench.common import (
     scratch,
     wizard_argv,
 )
+from tests.support.torchindex import clean_pip_env
 
 SECTION = "4. Install torch 2.13.0 CPU from a local index"
 TORCH = "2.13.0"
@@ -165,8 +165,12 @@ def run(ctx: Context) -> list[Row]:
     default_installer = ""
     overhead: dict[str, list[float]] = {}  # wizard wall time minus its steps' own durations
     with local_index() as index_base:
+        names = list(times)
         for rep in range(reps):
-            for variant in times:
+            # Rotate the order each repetition, and flush the previous variant's writes (a 750 MB
+            # venv, then its removal) before timing the next: otherwise whoever runs second pays.
+            for variant in names[rep % len(names) :] + names[: rep % len(names)]:
+                os.sync()
                 with scratch(ctx, f"inst-{variant}") as tmp:
                     env = _fresh_env(tmp)
                     venv = tmp / "venv"
