@@ -148,39 +148,15 @@ def check_index_base(base: str, allow_insecure: bool) -> str:
 
 
 def check_venv_path(path: str, machine: Machine) -> None:
-    """A target venv must be creatable or an existing venv; checked only for this machine."""
+    """A target venv must be creatable or an existing venv; checked only for this machine (the
+    same check the runner's pre-flight makes, so the plan and the run never disagree)."""
     if machine.source.startswith("profile:"):
         return  # a path on another machine: nothing to check here
-    p = Path(path).expanduser()
-    if p.exists() and not p.is_dir():
-        raise UsageError(f"--venv {path} is a file, not a folder: choose another path")
-    if p.is_dir():
-        if (p / "pyvenv.cfg").is_file():
-            if not os.access(p, os.W_OK):
-                raise UsageError(f"--venv {path} is not writable: choose a folder you own")
-            return
-        if any(p.iterdir()):
-            raise UsageError(
-                f"--venv {path} is a folder with files in it but not a virtual environment: "
-                "choose an empty or new folder, or an existing venv"
-            )
-    parent = p if p.exists() else p.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not os.access(parent, os.W_OK):
-        raise UsageError(
-            f"--venv {path} is not writable ({parent} is not): choose a folder you own"
-        )
-    if Path(os.path.abspath(p)) in _system_prefixes():
-        raise UsageError(
-            f"--venv {path} is a system Python installation: choose a new folder such as .venv"
-        )
+    from wizard.run.preflight import system_prefixes, venv_problem
 
-
-def _system_prefixes() -> set[Path]:
-    import sys
-
-    return {Path(sys.base_prefix), Path("/usr"), Path("/usr/local")}
+    problem = venv_problem(Path(path).expanduser(), creates=True, prefixes=system_prefixes())
+    if problem:
+        raise UsageError(problem)
 
 
 def _platform_blocker(machine: Machine) -> str:
