@@ -902,9 +902,9 @@ def _channel_options(cat: Catalog, machine: Machine, choices: Choices) -> tuple[
 
 def _version_options(cat: Catalog, machine: Machine, res: Resolution) -> tuple[Option, ...]:
     out = []
-    auto = resolve(
-        machine, replace(res.choices, torch="", backend=res.choices.backend), cat, strict=False
-    ).resolved.torch
+    auto = res.resolved.torch
+    if res.choices.torch:  # what would be recommended without the user's pick
+        auto = resolve(machine, replace(res.choices, torch=""), cat, strict=False).resolved.torch
     for r in cat.releases(res.resolved.channel):
         why_not = _release_fits(r, machine)
         out.append(
@@ -930,7 +930,9 @@ def _backend_options(cat: Catalog, machine: Machine, res: Resolution) -> tuple[O
                 why=res.reasons[0] if res.reasons else "",
             ),
         )
-    auto = resolve(machine, replace(res.choices, backend="auto"), cat, strict=False)
+    auto = res
+    if res.choices.backend != "auto":  # what would be recommended without the user's pick
+        auto = resolve(machine, replace(res.choices, backend="auto"), cat, strict=False)
     out = []
     for variant in release.variants(machine.platform_key):
         fit = backend_fit(cat, machine, release, variant)
