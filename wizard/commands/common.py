@@ -8,7 +8,7 @@ from typing import Any
 
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
-from wizard.plan.model import DEFAULT_INDEX_BASE, Choices, SourceOptions
+from wizard.plan.model import DEFAULT_INDEX_BASE, Choices, Network, SourceOptions
 
 SOURCE_PROFILES = ("release", "lean", "debug", "relwithdebinfo")
 
@@ -53,7 +53,13 @@ def choices_from_args(args: argparse.Namespace) -> Choices:
     )
     if _get(args, "source_url"):
         source = replace(source, url=args.source_url)
+    network = Network()
+    if not any(_get(args, name) for name in ("root", "profile", "target_os")):
+        from wizard.plan.isolation import host_network
+
+        network = host_network()  # this machine: its network and trust settings travel along
     return Choices(
+        network=network,
         channel=_get(args, "channel", "stable"),
         backend=_get(args, "backend", "auto"),
         torch=_get(args, "torch", ""),

@@ -37,6 +37,23 @@ class SourceOptions:
 
 
 @dataclass(frozen=True)
+class Network:
+    """The user's network and trust settings, passed to every step explicitly.
+
+    Steps run isolated from the host's pip and uv configuration (``wizard.plan.isolation``), so
+    what that configuration said about *how to reach* an index (CA bundle, client certificate,
+    proxy, timeouts, retries, trusted hosts, cache) is carried here and written into each step's
+    argv (pip) or env (uv), where the preview shows it. Proxy and CA variables of the environment
+    (``HTTPS_PROXY``, ``SSL_CERT_FILE`` ...) are not isolated away: steps inherit them as they are.
+    Empty for a plan made for another machine.
+    """
+
+    pip_args: tuple[str, ...] = ()  # ("--cert", "/etc/ssl/certs/ca-certificates.crt", ...)
+    uv_env: dict[str, str] = field(default_factory=dict)  # {"UV_HTTP_TIMEOUT": "180", ...}
+    sources: tuple[str, ...] = ()  # where each setting came from, for the reasons
+
+
+@dataclass(frozen=True)
 class Choices:
     """What the user asked for; "auto"/"" means "recommend it"."""
 
@@ -51,6 +68,7 @@ class Choices:
     index_base: str = DEFAULT_INDEX_BASE
     allow_insecure_index: bool = False  # permit a non-loopback http:// index base
     source: SourceOptions = field(default_factory=SourceOptions)
+    network: Network = field(default_factory=Network)
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,7 @@ class Resolved:
     installer: Installer
     venv: str  # absolute path
     index_url: str  # "" when plain PyPI is the official route (macOS)
+    network: Network = field(default_factory=Network)
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,11 @@ class Step:
     # For the runner: how to read progress from the output ("pip", "uv", "ninja", "" = none).
     progress: str = ""
     timeout: float = 0.0  # seconds; 0 = none
+    # A step whose failure does not decide the outcome (upgrading pip: the seeded pip works too).
+    optional: bool = False
+    # What runs instead of ``argv`` once an optional step before it failed (the install with the
+    # seeded pip, which may not know ``--progress-bar raw``); () = ``argv`` either way.
+    fallback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import ntpath
 import posixpath
+from dataclasses import replace
 from pathlib import Path
 
 from wizard.catalog import Catalog
 from wizard.machine.model import Machine
+from wizard.plan.isolation import pip_env
 from wizard.plan.model import Choices, Estimate, Plan, Resolved, Step
 from wizard.plan.recommend import Resolution, backend_label, estimate_size
 
@@ -53,14 +55,52 @@ def create_venv_step(machine: Machine, resolved: Resolved) -> Step:
     if resolved.installer == "uv":
         python = base_python(machine)
         wanted = machine.python.minor if python[0] == "py" else python[0]
-        argv = [uv_executable(machine), "venv", "--python", wanted, resolved.venv]
+        argv = [
+            uv_executable(machine),
+            "venv",
+            "--no-config",
+            "--no-python-downloads",
+            "--python",
+            wanted,
+            resolved.venv,
+        ]
         return Step(
-            "create-venv", f"Create the virtual environment {resolved.venv} (uv)", tuple(argv)
+            "create-venv",
+            f"Create the virtual environment {resolved.venv} (uv)",
+            tuple(argv),
+            env=dict(resolved.network.uv_env),
         )
     return Step(
         "create-venv",
         f"Create the virtual environment {resolved.venv}",
-        (*base_python(machine), "-m", "venv", resolved.venv),
+        (*base_python(machine), "-I", "-m", "venv", resolved.venv),
+    )
+
+
+def _pip(machine: Machine, resolved: Resolved, *args: str) -> tuple[str, ...]:
+    """``VENV_PY -I -m pip install --isolated ARGS... NETWORK...``: no config, no PIP_* variables."""
+    py = venv_python(machine, resolved.venv)
+    return (py, "-I", "-m", "pip", "install", "--isolated", *args, *resolved.network.pip_args)
+
+
+def upgrade_pip_step(machine: Machine, resolved: Resolved) -> Step:
+    """Optional: from the plan's index; when it has no newer pip the seeded one installs torch."""
+    index = ["--index-url", resolved.index_url] if resolved.index_url else []
+    argv = _pip(
+        machine,
+        resolved,
+        "--upgrade",
+        PIP_WITH_RAW_PROGRESS,
+        *index,
+        "--progress-bar",
+        "off",
+    )
+    return Step(
+        "upgrade-pip",
+        "Upgrade pip in the venv (24.1+ reports download progress; optional)",
+        argv,
+        env=pip_env(machine.os.name),
+        optional=True,
     )
 
 
@@ -72,21 +112,34 @@ def install_step(machine: Machine, resolved: Resolved) -> Step:
     what = ", ".join(f"{n} {v}".strip() for n, v in resolved.packages.items())
     title = f"Install {what} ({backend_label(resolved.backend)})"
     if resolved.installer == "uv":
-        argv = [uv_executable(machine), "pip", "install", "--python", py, *specs, *index, *pre]
-        return Step("install-torch", title, tuple(argv), progress="uv")
-    argv = [
-        py,
-        "-m",
-        "pip",
-        "install",
-        *specs,
-        *index,
-        *pre,
-        "--progress-bar",
-        "raw",
-        "--no-compile",
-    ]
-    return Step("install-torch", title, tuple(argv), progress="pip")
+        argv = [
+            uv_executable(machine),
+            "pip",
+            "install",
+            "--no-config",
+            "--python",
+            py,
+            *specs,
+            *index,
+            *pre,
+        ]
+        return Step(
+            "install-torch",
+            title,
+            tuple(argv),
+            env=dict(resolved.network.uv_env),
+            progress="uv",
+        )
+    common = (*specs, *index, *pre)
+    return Step(
+        "install-torch",
+        title,
+        _pip(machine, resolved, *common, "--progress-bar", "raw", "--no-compile"),
+        env=pip_env(machine.os.name),
+        progress="pip",
+        # The seeded pip (when the mirror had none newer) may predate --progress-bar raw.
+        fallback=_pip(machine, resolved, *common, "--no-compile"),
+    )
 
 
 def verify_step(machine: Machine, resolved: Resolved) -> Step:
@@ -101,7 +154,7 @@ def verify_step(machine: Machine, resolved: Resolved) -> Step:
 
 
 def build_plan(machine: Machine, choices: Choices, res: Resolution, cat: Catalog) -> Plan:
-    resolved = res.resolved
+    resolved = replace(res.resolved, network=choices.network)
     reasons = list(res.reasons)
     warnings = list(res.warnings)
     blockers: list[str] = []
@@ -131,28 +184,18 @@ def build_plan(machine: Machine, choices: Choices, res: Resolution, cat: Catalog
             (blockers if finding.level == "blocker" else warnings).append(sentence)
     else:
         if resolved.installer == "pip":
-            steps.append(
-                Step(
-                    "upgrade-pip",
-                    "Upgrade pip in the venv (24.1+ reports download progress)",
-                    (
-                        venv_python(machine, resolved.venv),
-                        "-m",
-                        "pip",
-                        "install",
-                        "--upgrade",
-                        PIP_WITH_RAW_PROGRESS,
-                        "--progress-bar",
-                        "off",
-                    ),
-                )
-            )
+            steps.append(upgrade_pip_step(machine, resolved))
             reasons.append(
                 "pip runs with --no-compile: compiling thousands of torch files to .pyc roughly "
                 "doubles the install time; Python compiles what it imports on first use."
             )
         else:
             reasons.append("uv creates the venv and installs much faster than pip.")
+        if resolved.network.sources:
+            reasons.append(
+                "Network settings of this host's pip/uv configuration, passed to each step "
+                "explicitly: " + "; ".join(resolved.network.sources) + "."
+            )
         if resolved.index_url:
             reasons.append(
                 f"Packages come only from {resolved.index_url} (--index-url, never "
