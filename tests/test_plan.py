@@ -34,7 +34,7 @@ from wizard.machine.model import (
     Tool,
 )
 from wizard.plan import Choices, explore, make_plan
-from wizard.plan.model import Plan
+from wizard.plan.model import Network, Plan
 from wizard.plan.render import command_line, plan_json, render
 from wizard.serial import from_json
 
@@ -234,7 +234,9 @@ def test_uv_plan_uses_uv_for_venv_and_install() -> None:
     plan = make_plan(m, replace(ARGS, installer="uv"))
     assert plan.steps[0].argv[:2] == ("/usr/local/bin/uv", "venv")
     argv = install_argv(plan)
-    assert argv[:4] == ("/usr/local/bin/uv", "pip", "install", "--python")
+    # --no-config: no uv.toml or pyproject [tool.uv] of the host can add an index.
+    assert argv[:5] == ("/usr/local/bin/uv", "pip", "install", "--no-config", "--python")
+    assert plan.steps[0].argv[2:4] == ("--no-config", "--no-python-downloads")
     assert "--index-url" in argv
     assert "upgrade-pip" not in [s.id for s in plan.steps]
 
@@ -243,8 +245,53 @@ def test_pip_plan_shape() -> None:
     plan = make_plan(CPU_SERVER, ARGS)
     assert [s.id for s in plan.steps] == ["create-venv", "upgrade-pip", "install-torch", "verify"]
     argv = install_argv(plan)
-    assert argv[:4] == ("/tmp/never-created-venv/bin/python", "-m", "pip", "install")
-    assert plan.steps[0].argv == ("/usr/bin/python3.12", "-m", "venv", "/tmp/never-created-venv")
+    # -I: no PYTHON* variables, user site or cwd on sys.path; --isolated: no PIP_* or user
+    # config; PIP_CONFIG_FILE=/dev/null: no global or site config either.
+    assert argv[:6] == (
+        "/tmp/never-created-venv/bin/python",
+        "-I",
+        "-m",
+        "pip",
+        "install",
+        "--isolated",
+    )
+    assert plan.step("install-torch").env == {"PIP_CONFIG_FILE": "/dev/null"}
+    assert plan.steps[0].argv == (
+        "/usr/bin/python3.12",
+        "-I",
+        "-m",
+        "venv",
+        "/tmp/never-created-venv",
+    )
+
+
+def test_upgrade_pip_uses_the_plans_index_and_is_optional() -> None:
+    plan = make_plan(CPU_SERVER, replace(ARGS, index_base="https://mirror.example.org/whl"))
+    up = plan.step("upgrade-pip")
+    assert up.optional
+    assert up.argv[up.argv.index("--index-url") + 1] == "https://mirror.example.org/whl/cpu"
+    install = plan.step("install-torch")
+    # With the seeded pip (no newer one on the mirror) the install runs without raw progress.
+    assert "raw" in install.argv and "raw" not in install.fallback
+    assert [a for a in install.argv if a not in ("--progress-bar", "raw")] == list(install.fallback)
+
+
+def test_network_settings_travel_into_every_installer_step() -> None:
+    net = Network(
+        pip_args=("--cert", "/corp/ca.pem", "--timeout", "90"),
+        uv_env={"SSL_CERT_FILE": "/corp/ca.pem"},
+        sources=("cert from /etc/pip.conf",),
+    )
+    pip = make_plan(CPU_SERVER, replace(ARGS, network=net))
+    for sid in ("upgrade-pip", "install-torch"):
+        argv = pip.step(sid).argv
+        assert argv[-4:] == ("--cert", "/corp/ca.pem", "--timeout", "90"), sid
+    assert pip.choice.network == net
+    assert any("cert from /etc/pip.conf" in r for r in pip.reasons)
+    m = replace(CPU_SERVER, tools=(Tool("uv", "/usr/local/bin/uv", "0.13.9"),))
+    uv = make_plan(m, replace(ARGS, installer="uv", network=net))
+    assert uv.step("install-torch").env == {"SSL_CERT_FILE": "/corp/ca.pem"}
+    assert uv.step("create-venv").env == {"SSL_CERT_FILE": "/corp/ca.pem"}
 
 
 def test_existing_venv_is_reused(tmp_path: Path) -> None:

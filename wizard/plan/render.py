@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import shlex
 
+from wizard.plan.isolation import NOTE as ISOLATION_NOTE
+from wizard.plan.isolation import ps1_preamble, sh_preamble
 from wizard.plan.model import Plan, Step
 from wizard.serial import to_json
 
@@ -28,17 +30,31 @@ def ps_quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _ps_call(argv: tuple[str, ...]) -> str:
+    return "& " + " ".join(ps_quote(a) for a in argv)
+
+
 def ps_lines(step: Step) -> list[str]:
     lines = [f"$env:{k} = {ps_quote(v)}" for k, v in step.env.items()]
-    call = "& " + " ".join(ps_quote(a) for a in step.argv)
     if step.cwd:
         lines.append(f"Push-Location {ps_quote(step.cwd)}")
-    lines.append(call)
-    lines.append("if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }")
+    if step.fallback:
+        lines.append(f"if ($twOptionalFailed) {{ {_ps_call(step.fallback)} }}")
+        lines.append(f"else {{ {_ps_call(step.argv)} }}")
+    else:
+        lines.append(_ps_call(step.argv))
+    if step.optional:
+        lines.append("if ($LASTEXITCODE -ne 0) { $twOptionalFailed = $true }")
+    else:
+        lines.append("if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }")
     if step.cwd:
         lines.append("Pop-Location")
     lines.extend(f"Remove-Item Env:{k}" for k in step.env)
     return lines
+
+
+def _title(n: int, step: Step) -> str:
+    return f"# {n}. {step.title}"
 
 
 def summary(plan: Plan) -> str:
@@ -68,23 +84,53 @@ def render_text(plan: Plan) -> str:
     if est.download or est.disk:
         out.append(f"Estimated download {est.download / 1e9:.1f} GB, disk {est.disk / 1e9:.1f} GB.")
         out.append("")
+    out.append("Environment:")
+    out.append(f"  {ISOLATION_NOTE}")
+    out.append("")
     out.append("Commands:")
     for n, step in enumerate(plan.steps, 1):
-        out.append(f"  # {n}. {step.title}")
+        out.append(f"  {_title(n, step)}")
         out.append(f"  {command_line(step)}")
+        if step.fallback:
+            out.append(
+                f"  # ... or, when an optional step before failed: {command_line(_fallback(step))}"
+            )
     return "\n".join(out) + "\n"
 
 
+def _fallback(step: Step) -> Step:
+    return Step(step.id, step.title, step.fallback, env=step.env, cwd=step.cwd)
+
+
 def render_sh(plan: Plan) -> str:
+    """A POSIX sh script (dash, bash, zsh; run as a file or piped to sh) that does what the runner
+    does: the same isolation, a private TMPDIR removed at the end, the same steps."""
     out = [
-        "#!/usr/bin/env bash",
+        "#!/bin/sh",
         f"# torch-wizard plan: {summary(plan)}",
-        "set -euo pipefail",
+        "# POSIX sh: 'sh plan.sh' or piped to sh. Stops at the first failing step.",
+        "set -eu",
+        *sh_preamble(),
+        "# A private temporary directory for the steps, removed at the end.",
+        'TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/torch-wizard.XXXXXX")',
+        "export TMPDIR",
+        "trap 'rm -rf \"$TMPDIR\"' EXIT",
+        "trap 'exit 130' INT TERM",
+        "tw_optional_failed=0",
         "",
     ]
     for n, step in enumerate(plan.steps, 1):
-        out.append(f"# {n}. {step.title}")
-        out.append(command_line(step))
+        out.append(_title(n, step))
+        if step.optional:
+            out.append(f"{command_line(step)} || tw_optional_failed=1")
+        elif step.fallback:
+            out.append('if [ "$tw_optional_failed" = 0 ]; then')
+            out.append(f"  {command_line(step)}")
+            out.append("else")
+            out.append(f"  {command_line(_fallback(step))}")
+            out.append("fi")
+        else:
+            out.append(command_line(step))
         out.append("")
     return "\n".join(out)
 
@@ -93,13 +139,22 @@ def render_ps1(plan: Plan) -> str:
     out = [
         f"# torch-wizard plan: {summary(plan)}",
         "$ErrorActionPreference = 'Stop'",
+        *ps1_preamble(),
+        "# A private temporary directory for the steps, removed at the end.",
+        '$twTemp = Join-Path ([IO.Path]::GetTempPath()) ("torch-wizard-" + [guid]::NewGuid())',
+        "New-Item -ItemType Directory -Path $twTemp | Out-Null",
+        "$env:TEMP = $twTemp",
+        "$env:TMP = $twTemp",
+        "$twOptionalFailed = $false",
+        "try {",
         "",
     ]
     for n, step in enumerate(plan.steps, 1):
-        out.append(f"# {n}. {step.title}")
+        out.append(_title(n, step))
         out.extend(ps_lines(step))
         out.append("")
-    return "\r\n".join(out)
+    out.append("} finally { Remove-Item -Recurse -Force $twTemp -ErrorAction SilentlyContinue }")
+    return "\r\n".join(out) + "\r\n"
 
 
 def plan_json(plan: Plan) -> dict[str, object]:

@@ -2,10 +2,17 @@
 
 ``Runner(plan).events()`` is an async iterator of ``wizard.run.events`` values ending with one
 ``Finished``. Children get ``stdin=DEVNULL``, stdout and stderr on one pipe, their own session (so
-a terminal's signals and a Textual app's TTY never reach them) and ``PYTHONUNBUFFERED=1``. Output is
-read in fixed-size chunks (no line-length limit), normalised by ``wizard.run.lines`` and batched
-into ``Output`` events at most every ``batch_interval`` seconds (or ``batch_lines`` lines), so a UI
-keeps up with a million lines. The log file gets the raw bytes.
+a terminal's signals and a Textual app's TTY never reach them). Output is read in fixed-size
+chunks (no line-length limit), normalised by ``wizard.run.lines`` and batched into ``Output``
+events at most every ``batch_interval`` seconds (or ``batch_lines`` lines), so a UI keeps up with
+a million lines. The log file gets the raw bytes.
+
+What a step runs with is ``wizard.plan.isolation.step_environ(inherited, step.env)`` (the host's
+pip/uv/Python variables removed) plus the one thing a plan cannot know: ``TMPDIR`` (``TEMP`` and
+``TMP`` on Windows), a private directory per run, removed at the end however the run ends, so no
+pip or uv leftovers stay in /tmp. A run holds a lock on its venv (``wizard.run.lock``): a second
+run into the same venv stops in pre-flight naming the first. An optional step (upgrading pip)
+that fails does not stop the plan; the steps after it run their ``fallback`` argv.
 
 Stopping (``cancel()``, a step's timeout, or the consumer abandoning the iterator): SIGTERM to the
 step's process group, up to ``grace`` seconds for the group to exit, then SIGKILL to the group;
@@ -24,12 +31,15 @@ import shlex
 import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from wizard.plan.isolation import NOTE as ISOLATION_NOTE
+from wizard.plan.isolation import step_environ
 from wizard.plan.model import Plan, Step
 from wizard.run.events import (
     Event,
@@ -43,6 +53,7 @@ from wizard.run.events import (
     VenvState,
 )
 from wizard.run.lines import LineSplitter, ProgressParser, Reading
+from wizard.run.lock import VenvBusy, VenvLock
 from wizard.run.paths import log_dir, new_log_path
 from wizard.run.verify import MARKER, VerifyReport, diagnose, parse_report
 
@@ -183,6 +194,8 @@ class Runner:
     ) -> None:
         self.plan = plan
         self.log_path = Path(log_path) if log_path else new_log_path(plan, log_dir(state_dir))
+        self.state_dir = state_dir
+        self.tmp_dir = ""  # the run's private TMPDIR while it runs
         self.grace = grace
         self.batch_interval = batch_interval
         self.batch_lines = batch_lines
@@ -228,6 +241,16 @@ class Runner:
             from wizard.run.preflight import check_plan
 
             problems = await asyncio.to_thread(check_plan, plan)
+        lock = VenvLock(venv, self.state_dir)
+        if not problems:
+            try:
+                lock.acquire()
+            except VenvBusy as err:
+                problems = [str(err)]
+            except OSError as err:
+                problems = [
+                    f"cannot take the lock {lock.path} ({err.strerror}): check the state directory"
+                ]
         if problems:
             msg = problems[0] + (
                 f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
@@ -245,9 +268,32 @@ class Runner:
             self.result = fin
             yield fin
             return
+        try:
+            base_tmp = self.base_env.get("TMPDIR", "")
+            self.tmp_dir = tempfile.mkdtemp(
+                prefix="torch-wizard-run-", dir=base_tmp if os.path.isdir(base_tmp) else None
+            )
+            async with contextlib.aclosing(self._run(venv, before, t0, lock)) as events:
+                async for ev in events:
+                    yield ev
+        finally:
+            if self.tmp_dir:
+                shutil.rmtree(self.tmp_dir, ignore_errors=True)
+            lock.release()
+
+    async def _run(
+        self, venv: Path, before: str, t0: float, lock: VenvLock
+    ) -> AsyncGenerator[Event, None]:
+        plan = self.plan
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self._log_header(log)
+            if lock.stale is not None:
+                self._log(
+                    log,
+                    f"# took over a stale lock of pid {lock.stale.pid} (started "
+                    f"{lock.stale.started}), which is no longer running",
+                )
             outcome: Outcome = "ok"
             failed: Step | None = None
             failed_run = _StepRun()
@@ -255,10 +301,14 @@ class Runner:
             report: VerifyReport | None = None
             installed = not any(s.id in INSTALLS_TORCH for s in plan.steps)
             total = len(plan.steps)
-            for i, step in enumerate(plan.steps):
+            optional_failed = False
+            for i, planned in enumerate(plan.steps):
                 if self._cancel_requested:
                     outcome = "cancelled"
                     break
+                step = planned
+                if optional_failed and planned.fallback:
+                    step = replace(planned, argv=planned.fallback, fallback=())
                 yield StepStarted(i, step)
                 run = _StepRun(started=time.time())
                 self._log(
@@ -284,6 +334,20 @@ class Runner:
                 if run.stopped == "cancelled":
                     outcome, failed, failed_run = "cancelled", step, run
                     break
+                if (run.returncode != 0 or run.error) and step.optional:
+                    optional_failed = True
+                    note = (
+                        f"'{step.id}' failed (exit {run.returncode}) but is optional: the plan goes "
+                        "on"
+                        + (
+                            ", later steps with their fallback command"
+                            if any(s.fallback for s in plan.steps[i + 1 :])
+                            else ""
+                        )
+                    )
+                    self._log(log, f"-- {note}")
+                    yield Notice(i, note)
+                    continue
                 if run.returncode != 0 or run.error:
                     outcome, failed, failed_run = "failed", step, run
                     break
@@ -344,7 +408,11 @@ class Runner:
     ) -> AsyncGenerator[Event, None]:
         loop = asyncio.get_running_loop()
         cancel_event = self._cancel_event or asyncio.Event()
-        env = {**self.base_env, **step.env, "PYTHONUNBUFFERED": "1"}
+        env = step_environ(self.base_env, step.env)
+        if self.tmp_dir:
+            env["TMPDIR"] = self.tmp_dir
+            if os.name == "nt":  # pragma: no cover - Windows
+                env["TEMP"] = env["TMP"] = self.tmp_dir
         kwargs: dict[str, Any] = {}
         if os.name == "posix":
             kwargs["start_new_session"] = True
@@ -488,16 +556,7 @@ class Runner:
     ) -> int:
         """End the step's process group; return how many leftovers were killed after the leader exited."""
         if os.name != "posix":  # pragma: no cover - Windows: no process groups to signal
-            if proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.terminate()
-                try:
-                    await asyncio.wait_for(proc.wait(), self.grace)
-                except asyncio.TimeoutError:
-                    with contextlib.suppress(ProcessLookupError):
-                        proc.kill()
-            await proc.wait()
-            return 0
+            return await self._stop_tree(proc)
         leftovers = 0
         if proc.returncode is None:
             _signal_group(pgid, signal.SIGTERM)
@@ -514,6 +573,28 @@ class Runner:
         end = time.monotonic() + 2.0
         while _group_members(pgid) and time.monotonic() < end:
             await asyncio.sleep(0.02)
+        return leftovers
+
+    async def _stop_tree(self, proc: asyncio.subprocess.Process) -> int:  # pragma: no cover
+        """Windows: end the child and every descendant (psutil walks the tree the OS keeps; a
+        job object would also catch orphans re-parented away, which psutil cannot see)."""
+        import psutil  # type: ignore[import-untyped,unused-ignore]
+
+        try:
+            tree = [psutil.Process(proc.pid)]
+            tree += tree[0].children(recursive=True)
+        except psutil.Error:
+            tree = []
+        leftovers = 0 if proc.returncode is None else max(0, len(tree) - 1)
+        for p in tree:
+            with contextlib.suppress(psutil.Error):
+                p.terminate()
+        _, alive = await asyncio.to_thread(psutil.wait_procs, tree, self.grace)
+        for p in alive:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        await asyncio.to_thread(psutil.wait_procs, alive, 2.0)
+        await proc.wait()
         return leftovers
 
     # ----------------------------------------------------------------------------------------
@@ -533,6 +614,8 @@ class Runner:
             f"# torch-wizard {__version__}: run started {time.strftime('%Y-%m-%d %H:%M:%S %z')}",
             f"# torch {c.torch} ({c.backend}) via {c.installer} into {c.venv}",
             f"# index: {c.index_url or '(PyPI)'}",
+            f"# isolation: {ISOLATION_NOTE}",
+            f"# TMPDIR {self.tmp_dir} (private to this run, removed at the end)",
             "# plan:",
         ]
         for n, step in enumerate(plan.steps, 1):
@@ -544,6 +627,13 @@ class Runner:
                     "#       env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in step.env.items())
                 )
             lines.append("#       " + shlex.join(step.argv).replace("\n", "\n#       "))
+            if step.optional:
+                lines.append("#       optional: a failure does not stop the plan")
+            if step.fallback:
+                lines.append(
+                    "#       after a failed optional step: "
+                    + shlex.join(step.fallback).replace("\n", "\n#       ")
+                )
             if step.timeout:
                 lines.append(f"#       timeout {step.timeout:g} s")
         self._log(log, "\n".join(lines))
