@@ -105,12 +105,27 @@ def test_text_and_sh_formats(tmp_path: Path) -> None:
     assert text.returncode == 0, text.stderr
     assert "Why:" in text.stdout and "--index-url" in text.stdout
     sh = run_cli("plan", "--format", "sh", "--root", root, "--venv", str(tmp_path / "e"))
-    assert sh.stdout.startswith("#!/usr/bin/env bash")
+    assert sh.stdout.startswith("#!/bin/sh")
     plan = plan_json("--root", root, "--venv", str(tmp_path / "e"))
-    # each step is one comment line and one command (the verify script's newlines are quoted)
+    # each step is one comment line and its command (the verify script's newlines are quoted);
+    # an optional step records its failure, a step with a fallback is an if/else of both
     blocks = sh.stdout.split("\n\n")[1:]
     commands = [b.split("\n", 1)[1] for b in blocks if b.startswith("# ")]
-    assert [shlex.split(c) for c in commands] == [s["argv"] for s in plan["steps"]]
+    assert len(commands) == len(plan["steps"])
+    for command, step in zip(commands, plan["steps"], strict=True):
+        tokens = shlex.split(command)
+        env = [f"{k}={v}" for k, v in step["env"].items()]
+        if step["fallback"]:
+            assert tokens[:6] == ["if", "[", "$tw_optional_failed", "=", "0", "];"]
+            primary = tokens[7 : tokens.index("else")]
+            assert primary == [*env, *step["argv"]]
+            assert tokens[tokens.index("else") + 1 : -1] == [*env, *step["fallback"]]
+        elif step["optional"]:
+            assert tokens == [*env, *step["argv"], "||", "tw_optional_failed=1"]
+        elif step["cwd"]:
+            assert command.startswith(f"(cd {shlex.quote(step['cwd'])} && ")
+        else:
+            assert tokens == [*env, *step["argv"]]
 
 
 def _bad_inputs(tmp_path: Path) -> list[tuple[list[str], str]]:
