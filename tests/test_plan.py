@@ -466,7 +466,7 @@ def test_json_plan_follows_the_contract_and_round_trips() -> None:
     for s in data["steps"]:
         assert set(s) >= {"id", "title", "argv", "env", "cwd"}
     install = data["steps"][ids.index("install-torch")]["argv"]
-    assert install[1:4] == ["-m", "pip", "install"]
+    assert install[1:6] == ["-I", "-m", "pip", "install", "--isolated"]
     assert install[4 : 4 + len(plan.choice.packages)] == [
         f"{n}=={v}" for n, v in plan.choice.packages.items()
     ]
