@@ -466,8 +466,15 @@ def test_json_plan_follows_the_contract_and_round_trips() -> None:
     for s in data["steps"]:
         assert set(s) >= {"id", "title", "argv", "env", "cwd"}
     install = data["steps"][ids.index("install-torch")]["argv"]
-    assert install[1:6] == ["-I", "-m", "pip", "install", "--isolated"]
-    assert install[6 : 6 + len(plan.choice.packages)] == [
+    assert install[1:7] == [
+        "-I",
+        "-m",
+        "pip",
+        "install",
+        "--isolated",
+        "--disable-pip-version-check",
+    ]
+    assert install[7 : 7 + len(plan.choice.packages)] == [
         f"{n}=={v}" for n, v in plan.choice.packages.items()
     ]
     assert install[install.index("--index-url") + 1] == plan.choice.index_url

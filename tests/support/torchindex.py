@@ -161,6 +161,52 @@ def build_index(root: Path | None = None) -> Path | None:
         return root
 
 
+def mirror_without(root: Path, dest: Path, *drop: str) -> Path:
+    """A copy of the index at ``root`` (hardlinked files) without the projects ``drop``: e.g. a
+    lab mirror that holds only torch's wheels, no pip. Returns the new root (serve it)."""
+    files = dest / "files"
+    files.mkdir(parents=True, exist_ok=True)
+    dropped = {str(canonicalize_name(d)) for d in drop}
+    for whl in (root / "files").glob("*.whl"):
+        if str(canonicalize_name(parse_wheel_filename(whl.name)[0])) in dropped:
+            continue
+        target = files / whl.name
+        if not target.exists():
+            try:
+                os.link(whl, target)
+            except OSError:
+                import shutil
+
+                shutil.copy2(whl, target)
+    write_simple_index(files, dest / "whl" / VARIANT)
+    return dest
+
+
+def fake_wheel(dest: Path, name: str, version: str) -> Path:
+    """A minimal valid pure-Python wheel ``name==version`` (a module that only says where it
+    came from): what a hostile index serves to win by version."""
+    import zipfile
+
+    dest.mkdir(parents=True, exist_ok=True)
+    mod = re.sub(r"[^A-Za-z0-9_]", "_", name).lower()
+    dist = f"{mod}-{version}"
+    path = dest / f"{dist}-py3-none-any.whl"
+    files = {
+        f"{mod}/__init__.py": f"HOSTILE = True\n__version__ = {version!r}\n",
+        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist}.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: torch-wizard-tests\nRoot-Is-Purelib: true\n"
+            "Tag: py3-none-any\n"
+        ),
+    }
+    record = "".join(f"{n},,\n" for n in files) + f"{dist}.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, text in files.items():
+            zf.writestr(n, text)
+        zf.writestr(f"{dist}.dist-info/RECORD", record)
+    return path
+
+
 def clean_pip_env(
     base: Mapping[str, str] | None = None, cache: Path | None = None
 ) -> dict[str, str]:

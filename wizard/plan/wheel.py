@@ -28,15 +28,25 @@ def venv_python(machine: Machine, venv: str) -> str:
 
 
 def base_python(machine: Machine) -> list[str]:
-    """The interpreter that creates the venv: the detected one, or the launcher for that version."""
-    if machine.python.executable:
-        return [machine.python.executable]
+    """The interpreter that creates the venv: the detected base one, or the version's launcher.
+
+    Never the wizard's own venv interpreter (pipx, ``uv tool``, uvx): a venv made from it would
+    break when that tool venv is removed. ``base_executable`` is the interpreter it is based on;
+    a profile without that field names ``executable`` only when it was not a venv's.
+    """
+    py = machine.python
+    exe = py.base_executable or ("" if py.in_venv else py.executable)
+    if exe:
+        return [exe]
     if machine.os.name == "windows":
         return ["py", f"-{machine.python.minor}"]
     return [f"python{machine.python.minor}"]
 
 
 def uv_executable(machine: Machine) -> str:
+    """The detected uv's absolute path (PATH, beside the wizard's interpreter, or the ``uv``
+    package's binary: ``wizard.machine.toolchain``); a bare ``uv`` when none was found, as for
+    another machine. Running a plan here checks it exists first (``wizard.run.preflight``)."""
     tool = machine.tool("uv")
     return tool.path or "uv"
 
@@ -78,9 +88,19 @@ def create_venv_step(machine: Machine, resolved: Resolved) -> Step:
 
 
 def _pip(machine: Machine, resolved: Resolved, *args: str) -> tuple[str, ...]:
-    """``VENV_PY -I -m pip install --isolated ARGS... NETWORK...``: no config, no PIP_* variables."""
+    """``VENV_PY -I -m pip install --isolated ... ARGS NETWORK``: no config, no PIP_* variables."""
     py = venv_python(machine, resolved.venv)
-    return (py, "-I", "-m", "pip", "install", "--isolated", *args, *resolved.network.pip_args)
+    return (
+        py,
+        "-I",
+        "-m",
+        "pip",
+        "install",
+        "--isolated",
+        "--disable-pip-version-check",  # it would ask an index of its own accord
+        *args,
+        *resolved.network.pip_args,
+    )
 
 
 def upgrade_pip_step(machine: Machine, resolved: Resolved) -> Step:
@@ -143,14 +163,23 @@ def install_step(machine: Machine, resolved: Resolved) -> Step:
 
 
 def verify_step(machine: Machine, resolved: Resolved) -> Step:
+    """Exercise every package of the plan with the venv's python, isolated (``-I``) and run in
+    the venv directory, so nothing of the caller's cwd or PYTHONPATH stands in for them; a source
+    build's version carries a suffix (``2.13.0a0+git...``), so its packages are not pinned."""
     py = venv_python(machine, resolved.venv)
     try:
         from wizard.run.verify import verify_argv
 
-        argv = tuple(verify_argv(py, resolved.backend))
+        pinned = resolved.build != "source"
+        argv = tuple(verify_argv(py, resolved.backend, resolved.packages, pinned=pinned))
     except ImportError:
-        argv = (py, "-c", "import torch; print(torch.__version__)")
-    return Step("verify", "Verify: import torch, find the device, run a small matmul", argv)
+        argv = (py, "-I", "-c", "import torch; print(torch.__version__)")
+    return Step(
+        "verify",
+        "Verify: import torch, find the device, run a small matmul",
+        argv,
+        cwd=resolved.venv,
+    )
 
 
 def build_plan(machine: Machine, choices: Choices, res: Resolution, cat: Catalog) -> Plan:
