@@ -416,7 +416,12 @@ def test_venv_path_problems(tmp_path: Path) -> None:
 def test_rendered_lines_split_back_into_the_argv(m: Machine) -> None:
     plan = make_plan(m, ARGS)
     for step in plan.steps:
-        tokens = shlex.split(command_line(step))
+        line = command_line(step)
+        if step.cwd:  # (cd DIR && COMMAND)
+            prefix = f"(cd {shlex.quote(step.cwd)} && "
+            assert line.startswith(prefix) and line.endswith(")")
+            line = line[len(prefix) : -1]
+        tokens = shlex.split(line)
         env = [t for t in tokens[: len(step.env)]]
         assert env == [f"{k}={v}" for k, v in step.env.items()]
         assert tuple(tokens[len(step.env) :]) == step.argv

@@ -190,14 +190,18 @@ def test_golden_environment(name: str) -> None:
     assert build.id == "build" and build.progress == "ninja" and build.cwd == "/w/pytorch-src"
     assert build.argv == (
         "/w/.venv/bin/python",
+        "-I",
         "-m",
         "pip",
         "install",
+        "--isolated",
+        "--disable-pip-version-check",
         "--no-build-isolation",
         "-v",
         ".",
     )
-    assert build.env == sp.env  # type: ignore[attr-defined]
+    # The build options, plus pip's isolation from the host's config files.
+    assert build.env == {**sp.env, "PIP_CONFIG_FILE": "/dev/null"}  # type: ignore[attr-defined]
     assert sp.env["PATH"].split(":")[0] == "/w/.venv/bin"  # type: ignore[attr-defined]
     assert any(r.startswith(f"MAX_JOBS={expected['MAX_JOBS']}:") for r in sp.reasons)  # type: ignore[attr-defined]
 

@@ -103,6 +103,22 @@ def pip_env(os_name: str) -> dict[str, str]:
     return {"PIP_CONFIG_FILE": null_device(os_name)}
 
 
+def pip_argv(python: str, network: Network, *args: str) -> tuple[str, ...]:
+    """``PYTHON -I -m pip install --isolated ... ARGS NETWORK``: no config, no PIP_* variables,
+    nothing from the cwd on sys.path; run it with ``pip_env``."""
+    return (
+        python,
+        "-I",
+        "-m",
+        "pip",
+        "install",
+        "--isolated",
+        "--disable-pip-version-check",  # it would ask an index of its own accord
+        *args,
+        *network.pip_args,
+    )
+
+
 # ------------------------------------------------------------------------------------------------
 # The host's network settings
 

@@ -27,6 +27,7 @@ from packaging.version import InvalidVersion, Version
 
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
+from wizard.plan.isolation import pip_argv, pip_env
 from wizard.plan.model import Choices, Estimate, Resolved, Step
 
 Kind = Literal["cpu", "cuda", "rocm", "xpu"]
@@ -615,7 +616,8 @@ def source_steps(
             Step(
                 "requirements",
                 "Install the build requirements",
-                (venv_python, "-m", "pip", "install", "-r", "requirements.txt"),
+                pip_argv(venv_python, resolved.network, "-r", "requirements.txt"),
+                env=pip_env(machine.os.name),
                 cwd=where,
                 progress="pip",
             )
@@ -629,14 +631,16 @@ def source_steps(
             Step(
                 "upgrade-pip",
                 f"Make sure pip is {pip_min} or newer (pip install --group)",
-                (venv_python, "-m", "pip", "install", f"pip>={pip_min}"),
+                pip_argv(venv_python, resolved.network, f"pip>={pip_min}"),
+                env=pip_env(machine.os.name),
             )
         )
         steps.append(
             Step(
                 "requirements",
                 "Install the build requirements",
-                (venv_python, "-m", "pip", "install", "--group", group),
+                pip_argv(venv_python, resolved.network, "--group", group),
+                env=pip_env(machine.os.name),
                 cwd=where,
                 progress="pip",
             )
@@ -722,8 +726,8 @@ def source_plan(
             Step(
                 "build",
                 title,
-                (venv_python, "-m", "pip", "install", "--no-build-isolation", "-v", *editable),
-                env=dict(env),
+                pip_argv(venv_python, resolved.network, "--no-build-isolation", "-v", *editable),
+                env={**env, **pip_env(machine.os.name)},
                 cwd=where,
                 progress="ninja",
             )

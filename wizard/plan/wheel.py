@@ -12,7 +12,7 @@ from pathlib import Path
 
 from wizard.catalog import Catalog
 from wizard.machine.model import Machine
-from wizard.plan.isolation import pip_env
+from wizard.plan.isolation import pip_argv, pip_env
 from wizard.plan.model import Choices, Estimate, Plan, Resolved, Step
 from wizard.plan.recommend import Resolution, backend_label, estimate_size
 
@@ -88,19 +88,7 @@ def create_venv_step(machine: Machine, resolved: Resolved) -> Step:
 
 
 def _pip(machine: Machine, resolved: Resolved, *args: str) -> tuple[str, ...]:
-    """``VENV_PY -I -m pip install --isolated ... ARGS NETWORK``: no config, no PIP_* variables."""
-    py = venv_python(machine, resolved.venv)
-    return (
-        py,
-        "-I",
-        "-m",
-        "pip",
-        "install",
-        "--isolated",
-        "--disable-pip-version-check",  # it would ask an index of its own accord
-        *args,
-        *resolved.network.pip_args,
-    )
+    return pip_argv(venv_python(machine, resolved.venv), resolved.network, *args)
 
 
 def upgrade_pip_step(machine: Machine, resolved: Resolved) -> Step:
