@@ -19,6 +19,7 @@ from wizard.run.preflight import (
     check_plan,
     disk_problem,
     free_bytes,
+    uv_problem,
     venv_problem,
     venv_tool_problem,
 )
@@ -104,6 +105,41 @@ def test_real_interpreter_passes(tmp_path: Path) -> None:
         Step("create-venv", "c", (sys.executable, "-m", "venv", str(tmp_path / "v"))),
     )
     assert check_plan(plan) == []
+
+
+def test_uv_steps_need_that_uv_here(tmp_path: Path) -> None:
+    fix = "install uv (pip install uv) or use --installer pip"
+    real_uv = Path(sys.executable).parent / "uv"  # a dev dependency: beside the interpreter
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    def steps(uv: str) -> list[Step]:
+        return [
+            Step("create-venv", "c", (uv, "venv", str(tmp_path / "v"))),
+            Step("install-torch", "i", (uv, "pip", "install", "torch")),
+        ]
+
+    missing = str(tmp_path / "gone" / "bin" / "uv")
+    msg = uv_problem(steps(missing))
+    assert msg.startswith(f"the plan installs with uv, but {missing} does not exist here")
+    assert msg.endswith(fix) and "\n" not in msg
+    msg = uv_problem(steps("uv"), path=str(empty))
+    assert "no uv was found here" in msg and msg.endswith(fix)
+    assert uv_problem(steps(str(real_uv))) == ""
+    assert uv_problem(steps("uv"), path=str(real_uv.parent)) == ""
+    not_executable = tmp_path / "bin" / "uv"
+    not_executable.parent.mkdir()
+    not_executable.write_text("")
+    assert uv_problem(steps(str(not_executable))) != ""
+    # Steps that do not run uv are not its business.
+    assert uv_problem([py_step("install-torch", "pass")], path=str(empty)) == ""
+
+
+def test_check_plan_reports_a_missing_uv(tmp_path: Path) -> None:
+    uv = str(tmp_path / "no-uv" / "uv")
+    plan = make_plan(tmp_path / "v", Step("create-venv", "c", (uv, "venv", str(tmp_path / "v"))))
+    problems = check_plan(plan)
+    assert len(problems) == 1 and uv in problems[0] and "--installer pip" in problems[0]
 
 
 def test_disk_check_uses_the_estimate(tmp_path: Path) -> None:

@@ -187,7 +187,7 @@ def _python(r: Root, version: str, bits: int, os_name: OSName, arch: Arch) -> Fo
 
     if (os_name, arch) != (system.host_os_name(), cpu.host_machine()[2]):
         # The host interpreter's path and wheel tags mean nothing on another platform.
-        return Found(replace(found.value, executable="", tags=(), bits=bits))
+        return Found(replace(found.value, executable="", base_executable="", tags=(), bits=bits))
     return Found(found.value)
 
 
@@ -278,7 +278,10 @@ def apply_overrides(
         m = replace(m, apple=replace(m.apple, silicon=m.cpu.arch == "arm64"))
     if (m.os.name, m.cpu.arch) != old_platform:
         # The detected interpreter cannot run there: its path and wheel tags do not apply.
-        m = replace(m, python=replace(m.python, executable="", tags=(), in_venv=False))
+        m = replace(
+            m,
+            python=replace(m.python, executable="", base_executable="", tags=(), in_venv=False),
+        )
     if python:
         if not _PY.match(python):
             raise UsageError(f"--python {python!r}: give a Python 3 version such as 3.12")

@@ -62,7 +62,11 @@ class DiskInfo:
 @dataclass(frozen=True)
 class PythonInfo:
     version: str  # "3.11.7"
-    executable: str = ""
+    executable: str = ""  # the interpreter running the wizard (sys.executable); "" when unknown
+    # The interpreter new venvs are made from: ``executable`` outside a venv; inside one (pipx,
+    # `uv tool`, uvx, a project venv) the interpreter that venv is based on, so a venv made by the
+    # plan outlives the wizard's own. "" when unknown (the plan then names `pythonX.Y`).
+    base_executable: str = ""
     implementation: str = "cpython"
     bits: int = 64
     free_threaded: bool = False

@@ -5,6 +5,8 @@
 - The interpreter that creates the venv can: ``python -m venv`` needs ``ensurepip`` (Debian and
   Ubuntu split it into ``python3.X-venv``), otherwise name the package or offer uv / virtualenv.
 - Enough free disk where the venv goes: the plan's estimate plus room for pip's cache.
+- uv, when the plan's steps run it, exists here: an absolute path (the uv detection found) must be
+  an executable file, a bare ``uv`` (a plan made without one) must be on ``PATH``.
 
 Each check returns "" or one sentence naming the problem and the fix. The numeric checks are pure
 functions; ``check_plan`` gathers the real numbers (``os.statvfs``) and runs them.
@@ -132,6 +134,28 @@ def venv_tool_problem(
     )
 
 
+UV_NAMES = ("uv", "uv.exe")
+
+
+def uv_problem(steps: Iterable[Step], path: str | None = None) -> str:
+    """Empty unless a step runs a uv that is not here (``path``: where a bare ``uv`` is looked up)."""
+    for step in steps:
+        if not step.argv or os.path.basename(step.argv[0]).lower() not in UV_NAMES:
+            continue
+        uv = step.argv[0]
+        if shutil.which(uv, path=path) is None:
+            where = (
+                f"{uv} does not exist here"
+                if os.path.dirname(uv)
+                else "no uv was found here (on PATH or beside torch-wizard's Python)"
+            )
+            return (
+                f"the plan installs with uv, but {where}: install uv (pip install uv) or use "
+                "--installer pip"
+            )
+    return ""
+
+
 def _run_quiet(argv: list[str]) -> int:
     return subprocess.run(
         argv,
@@ -158,6 +182,9 @@ def check_plan(plan: Plan, free: Callable[[Path], int] = free_bytes) -> list[str
             )
             if p:
                 problems.append(p)
+    p = uv_problem(plan.steps)
+    if p:
+        problems.append(p)
     est = plan.estimate
     if est.disk or est.download:
         p = disk_problem(free(venv), est.disk, est.download, str(existing_parent(venv)))
