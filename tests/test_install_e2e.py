@@ -20,6 +20,7 @@ import pytest
 from tests.support.httpserver import serve, serve_directory
 from tests.support.runplan import PY, make_plan, processes_with_marker
 from tests.support.torchindex import build_index, clean_pip_env, supported_here
+from wizard.plan.isolation import pip_env
 from wizard.plan.model import Step
 from wizard.run.events import Event, Finished, Output, Progress
 from wizard.run.runner import Runner
@@ -47,8 +48,6 @@ def torch_index() -> Iterator[str]:
 def install_env(tmp_path: Path, index_base: str) -> dict[str, str]:
     env = clean_pip_env()
     env["XDG_STATE_HOME"] = str(tmp_path / "state")
-    # upgrade-pip has no --index-url: point pip's default index at the local one too.
-    env["PIP_INDEX_URL"] = f"{index_base}/cpu"
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # the planner finds uv on PATH
     return env
 
@@ -127,6 +126,10 @@ def test_real_install_verifies_logs_and_receipts(
 def test_cancel_mid_install_removes_the_new_venv(tmp_path: Path, torch_index: str) -> None:
     venv = tmp_path / "venv"
     env = install_env(tmp_path, torch_index)
+    # pip unpacks torch (~750 MB) under TMPDIR: after a cancel nothing may stay there.
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env["TMPDIR"] = str(tmp)
     proc = subprocess.Popen(
         [PY, "-m", "wizard", *install_args(torch_index, venv, "pip"), "--yes"],
         stdout=subprocess.PIPE,
@@ -147,6 +150,7 @@ def test_cancel_mid_install_removes_the_new_venv(tmp_path: Path, torch_index: st
     assert "Cancelled during step 'install-torch'" in err and "was removed" in err
     assert not venv.exists()
     assert processes_with_marker(str(venv)) == []
+    assert list(tmp.iterdir()) == [], "pip or the runner left files in TMPDIR"
 
 
 class _Trickle(http.server.BaseHTTPRequestHandler):
@@ -215,6 +219,7 @@ async def test_cancel_mid_download_from_a_trickling_server(
         argv = (
             *_pip_in(tmp_path, torch_index),
             "install",
+            "--isolated",
             "torch==2.13.0",
             "--index-url",
             f"{url}/whl/cpu",
@@ -224,7 +229,9 @@ async def test_cancel_mid_download_from_a_trickling_server(
             "--progress-bar",
             "raw",
         )
-        plan = make_plan(tmp_path / "v", Step("install-torch", "Install", argv, progress="pip"))
+        # Isolated like every planned pip step (the runner drops inherited PIP_* variables).
+        step = Step("install-torch", "Install", argv, env=pip_env("linux"), progress="pip")
+        plan = make_plan(tmp_path / "v", step)
         (tmp_path / "v").mkdir()
         (tmp_path / "v" / "pyvenv.cfg").write_text("")
         t0 = time.monotonic()
@@ -242,6 +249,7 @@ async def test_stalled_server_hits_the_step_timeout(tmp_path: Path, torch_index:
         argv = (
             *_pip_in(tmp_path, torch_index),
             "install",
+            "--isolated",
             "torch",
             "--index-url",
             f"{url}/stall",
@@ -252,9 +260,10 @@ async def test_stalled_server_hits_the_step_timeout(tmp_path: Path, torch_index:
         )
         (tmp_path / "v").mkdir()
         (tmp_path / "v" / "pyvenv.cfg").write_text("")
-        plan = make_plan(
-            tmp_path / "v", Step("install-torch", "Install", argv, progress="pip", timeout=3)
+        step = Step(
+            "install-torch", "Install", argv, env=pip_env("linux"), progress="pip", timeout=3
         )
+        plan = make_plan(tmp_path / "v", step)
         fin = await _collect(
             Runner(plan, state_dir=tmp_path, preflight=False, env=clean_pip_env(), grace=1), None
         )
