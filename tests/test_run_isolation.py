@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,11 @@ HOSTILE = {
     "PYTHONSTARTUP": "/hostile/startup.py",
     "VIRTUAL_ENV": "/hostile/venv",
 }
-KEPT = {"HTTPS_PROXY": "http://127.0.0.1:3128", "SSL_CERT_FILE": "/etc/ssl/x.pem", "TW_OTHER": "kept"}
+KEPT = {
+    "HTTPS_PROXY": "http://127.0.0.1:3128",
+    "SSL_CERT_FILE": "/etc/ssl/x.pem",
+    "TW_OTHER": "kept",
+}
 # Prints the environment it was given as JSON (with -I: nothing on sys.path from outside).
 DUMP_ENV = "import json, os; print('ENV ' + json.dumps(dict(os.environ)))"
 
@@ -308,3 +313,38 @@ def test_preflight_lock_message_reaches_the_console(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "another torch-wizard run" in proc.stderr and str(venv) in proc.stderr
     assert not venv.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_sigkilled_wizard_takes_its_running_step_with_it(tmp_path: Path) -> None:
+    marker = f"tw-pdeathsig-{os.getpid()}"
+    code = (
+        "import asyncio, sys; from pathlib import Path; "
+        "from tests.support.runplan import make_plan; from wizard.plan.model import Step; "
+        "from wizard.run.runner import Runner; "
+        "step = Step('hang', 'Hang', (sys.executable, '-c', "
+        "'import time; print(\"up\", flush=True); time.sleep(600)', sys.argv[2])); "
+        "plan = make_plan(Path(sys.argv[1]), step); "
+        "r = Runner(plan, state_dir=Path(sys.argv[1]).parent / 'state', preflight=False)\n"
+        "async def main():\n"
+        "    async for ev in r.events():\n"
+        "        print(type(ev).__name__, flush=True)\n"
+        "asyncio.run(main())\n"
+    )
+    wizard = subprocess.Popen(
+        [PY, "-c", code, str(tmp_path / "venv"), marker],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert wizard.stdout is not None
+    for line in wizard.stdout:
+        if line.startswith("Output"):
+            break
+    assert processes_with_marker(marker), "the step never started"
+    wizard.kill()  # SIGKILL: no handler, no finally, no cleanup in the wizard
+    wizard.wait()
+    deadline = time.monotonic() + 5
+    while processes_with_marker(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_with_marker(marker) == [], "the step outlived a SIGKILLed wizard"

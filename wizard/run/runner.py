@@ -112,6 +112,35 @@ def _group_members(pgid: int) -> int:
     return 1
 
 
+_PARENT_DEATH: dict[int, Callable[[], None] | None] = {}  # by the wizard's pid (a fork rebuilds)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: a ``preexec_fn`` that asks the kernel to SIGKILL the child when the wizard dies
+    (``prctl(PR_SET_PDEATHSIG)``), so even a SIGKILL of the wizard leaves no step running. Only
+    the step's own process gets it; its descendants share its process group, which every normal
+    end of a step kills. Elsewhere None: macOS and Windows have no such call (the process group,
+    and on Windows the psutil tree walk, are what they get)."""
+    parent = os.getpid()
+    if parent in _PARENT_DEATH or not sys.platform.startswith("linux"):
+        return _PARENT_DEATH.get(parent)
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        _PARENT_DEATH[parent] = None
+        return None
+
+    def preexec() -> None:  # in the child, between fork and exec: no allocation-heavy work
+        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG = 1
+        if os.getppid() != parent:  # the wizard died before prctl took effect
+            os._exit(1)
+
+    _PARENT_DEATH[parent] = preexec
+    return preexec
+
+
 def _signal_group(pgid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
@@ -416,6 +445,9 @@ class Runner:
         kwargs: dict[str, Any] = {}
         if os.name == "posix":
             kwargs["start_new_session"] = True
+            preexec = _die_with_parent()
+            if preexec is not None:
+                kwargs["preexec_fn"] = preexec
         else:  # pragma: no cover - Windows
             kwargs["creationflags"] = getattr(
                 __import__("subprocess"), "CREATE_NEW_PROCESS_GROUP", 0
