@@ -338,12 +338,9 @@ def load_profile(path: str | Path) -> Machine:
     from wizard.serial import SchemaError, from_json
 
     hint = "save one with 'torch-wizard detect --json > FILE'"
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"--profile {path}: no such file; {hint}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"--profile {path}: cannot read it ({err}); {hint}") from None
+    from wizard.files import read_small_text
+
+    text = read_small_text(path, "--profile", hint)
     try:
         data = json.loads(text)
     except ValueError as err:

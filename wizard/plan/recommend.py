@@ -8,7 +8,9 @@ every option with whether it can be chosen.
 
 from __future__ import annotations
 
+import ntpath
 import os
+import posixpath
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -123,18 +125,35 @@ def _ccs(machine: Machine) -> tuple[str, ...]:
 LOOPBACK_HOSTS = ("localhost", "127.", "::1", "[::1]")
 
 
+def _is_loopback(host: str) -> bool:
+    """This machine: ``localhost`` by name, else an IP address that is loopback (127.0.0.0/8,
+    ::1). Decided from the parsed address: ``127.attacker.example`` is a name, not 127.x."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_index_base(base: str, allow_insecure: bool) -> str:
     """Return the base without a trailing slash, or raise UsageError for an unsafe/unknown URL."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(base)
+    if parts.query or parts.fragment or base.rstrip("/").endswith(("?", "#")):
+        raise UsageError(
+            f"--index-base {base} has a query or fragment (?... or #...), which would end up inside "
+            "every index URL: give the mirror's base URL alone, e.g. https://mirror.example.org/whl"
+        )
     if parts.scheme == "https" and parts.netloc:
         return base.rstrip("/")
     if parts.scheme == "file":
         return base.rstrip("/")
     if parts.scheme == "http" and parts.netloc:
-        host = parts.hostname or ""
-        if allow_insecure or host == "localhost" or host.startswith("127.") or host == "::1":
+        if allow_insecure or _is_loopback(parts.hostname or ""):
             return base.rstrip("/")
         raise UsageError(
             f"--index-base {base} is plain http on another machine, so packages could be swapped "
@@ -147,10 +166,47 @@ def check_index_base(base: str, allow_insecure: bool) -> str:
     )
 
 
+def _foreign_paths(machine: Machine) -> bool:
+    """Are the target's paths of the other kind than this host's (Windows against POSIX)?"""
+    return (machine.os.name == "windows") != (os.path is ntpath)
+
+
+def target_venv(venv: str, machine: Machine, *, here: bool = True) -> str:
+    """The venv path as the target machine will see it.
+
+    ``here``: the path is on this host (not a profile of another machine), so it is made absolute
+    against this host's working directory and ``~``. A Windows target planned on a POSIX host (or
+    the reverse) cannot be: its paths follow the target's rules (``ntpath`` for Windows), an
+    absolute one (``C:\\torch``) is kept (normalised), and a relative one stays relative, to be
+    taken from the folder the plan is run in there (a reason says so); a POSIX cwd is never
+    joined to a Windows path.
+    """
+    venv = venv or ".venv"
+    flavour = ntpath if machine.os.name == "windows" else posixpath
+    if here and not _foreign_paths(machine):
+        return os.path.abspath(os.path.expanduser(venv))
+    if flavour is ntpath and ntpath.isabs(venv):
+        return ntpath.normpath(venv)
+    return venv
+
+
+def relative_venv_reason(venv: str, machine: Machine) -> str:
+    """A sentence when a Windows (or other foreign-path) target's venv stays relative, else ""."""
+    flavour = ntpath if machine.os.name == "windows" else posixpath
+    if not _foreign_paths(machine) or flavour.isabs(venv):
+        return ""
+    return (
+        f"The venv path {venv} is relative and this plan is for a {machine.os.name} machine, so it "
+        "is left relative: the commands take it from the folder they are run in there."
+    )
+
+
 def check_venv_path(path: str, machine: Machine) -> None:
     """A target venv must be creatable or an existing venv; checked only for this machine (the
-    same check the runner's pre-flight makes, so the plan and the run never disagree)."""
-    if machine.source.startswith("profile:"):
+    same check the runner's pre-flight makes, so the plan and the run never disagree). A path on
+    another machine (a profile) or in the other family of paths (a Windows target planned here on
+    Linux, say) is not judged by this host's rules."""
+    if machine.source.startswith("profile:") or _foreign_paths(machine):
         return  # a path on another machine: nothing to check here
     from wizard.run.preflight import system_prefixes, venv_problem
 
@@ -415,9 +471,10 @@ def resolve(
     # --- packages and pins
     packages = _packages(release, choices, notes, channel)
 
-    venv = choices.venv or ".venv"
-    if not machine.source.startswith("profile:"):
-        venv = os.path.abspath(os.path.expanduser(venv))
+    here = not machine.source.startswith("profile:")
+    venv = target_venv(choices.venv, machine, here=here)
+    if why := relative_venv_reason(venv, machine):
+        notes.reasons.append(why)
     index_url = "" if variant == "pypi" else catalog_mod.index_url(index_base, channel, variant)
 
     if channel == "nightly":
@@ -669,7 +726,9 @@ def _resolve_jetson(
         for name in wanted:
             if name != "torch" and name in release.companions:
                 packages[name] = release.companions[name]
-    venv = os.path.abspath(os.path.expanduser(choices.venv or ".venv"))
+    venv = target_venv(choices.venv, machine)
+    if why := relative_venv_reason(venv, machine):
+        notes.reasons.append(why)
     resolved = Resolved(
         channel="stable",
         backend=route.variant,
@@ -730,7 +789,9 @@ def _resolve_source(
             f"Building for {backend_label(asked)} ({asked}), from the hardware found."
         )
     packages = {"torch": torch}
-    venv = os.path.abspath(os.path.expanduser(choices.venv or ".venv"))
+    venv = target_venv(choices.venv, machine)
+    if why := relative_venv_reason(venv, machine):
+        notes.reasons.append(why)
     resolved = Resolved(
         channel=channel,
         backend=asked,
