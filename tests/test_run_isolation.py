@@ -348,3 +348,34 @@ def test_a_sigkilled_wizard_takes_its_running_step_with_it(tmp_path: Path) -> No
     while processes_with_marker(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_with_marker(marker) == [], "the step outlived a SIGKILLed wizard"
+
+
+async def test_a_silent_step_gets_watchdog_notices_and_the_step_timeout_ends_it(
+    tmp_path: Path,
+) -> None:
+    marker = f"tw-stall-{os.getpid()}"
+    plan = make_plan(
+        tmp_path / "venv",
+        Step(
+            "install-torch",
+            "Stall",
+            (PY, "-c", "print('start', flush=True); import time; time.sleep(600)", marker),
+        ),
+    )
+    runner = Runner(
+        plan,
+        state_dir=tmp_path / "state",
+        preflight=False,
+        grace=0.5,
+        stall_notice=0.4,
+        step_timeout=1.5,
+    )
+    events = [ev async for ev in runner.events()]
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    stalls = [n for n in notices if n.startswith("no output from 'install-torch' for")]
+    assert len(stalls) >= 2 and "it is stopped after 1.5 s" in stalls[0]
+    fin = events[-1]
+    assert isinstance(fin, Finished) and fin.outcome == "failed"
+    assert "timed out after 1.5 s" in fin.message
+    assert processes_with_marker(marker) == []
+    assert "-- no output from 'install-torch'" in Path(fin.log_path).read_text()

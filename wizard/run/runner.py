@@ -72,6 +72,7 @@ class _StepRun:
     duration: float = 0.0
     started: float = 0.0
     stopped: str = ""  # "", "cancelled", "timeout"
+    timeout: float = 0.0  # the limit the step ran under (its own, or the runner's --step-timeout)
     error: str = ""  # could not start
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=TAIL))
     kept: list[str] = field(default_factory=list)
@@ -186,7 +187,7 @@ def failure_message(step: Step, run: _StepRun, tail: tuple[str, ...], index_note
     if run.error:
         return f"{name} could not start: {run.error}"
     if run.stopped == "timeout":
-        return f"{name} timed out after {step.timeout:g} s and was stopped"
+        return f"{name} timed out after {run.timeout or step.timeout:g} s and was stopped"
     if run.returncode < 0:
         return f"{name} was killed by {_signal_name(run.returncode)}"
     text = "\n".join(tail)
@@ -220,10 +221,14 @@ class Runner:
         preflight: bool = True,
         env: Mapping[str, str] | None = None,
         write_receipt: bool = True,
+        step_timeout: float = 0.0,
+        stall_notice: float = 30.0,
     ) -> None:
         self.plan = plan
         self.log_path = Path(log_path) if log_path else new_log_path(plan, log_dir(state_dir))
         self.state_dir = state_dir
+        self.step_timeout = step_timeout  # for steps without their own timeout; 0 = none
+        self.stall_notice = stall_notice  # seconds of silence before a notice; 0 = never
         self.tmp_dir = ""  # the run's private TMPDIR while it runs
         self.grace = grace
         self.batch_interval = batch_interval
@@ -476,7 +481,13 @@ class Runner:
         splitter = LineSplitter()
         parser = ProgressParser(step.progress)
         keep = step.id == "verify"
-        deadline = start + step.timeout if step.timeout > 0 else None
+        limit_s = step.timeout or self.step_timeout
+        run.timeout = limit_s
+        deadline = start + limit_s if limit_s > 0 else None
+        # The watchdog: a step that prints nothing for ``stall_notice`` seconds (a stalled
+        # download) gets a notice, again at each multiple, so the user is never left guessing.
+        last_data = start
+        stall_marks = 0
         pending: list[str] = []
         reading: Reading | None = None
         last_flush = loop.time()
@@ -506,6 +517,8 @@ class Runner:
                     limits.append(last_flush + self.batch_interval - now)
                 if deadline is not None:
                     limits.append(deadline - now)
+                if self.stall_notice > 0 and exited_at is None:
+                    limits.append(last_data + self.stall_notice * (stall_marks + 1) - now)
                 if exited_at is not None:
                     limits.append(exited_at + DRAIN - now)
                 else:
@@ -522,6 +535,8 @@ class Runner:
                 if read_task is not None and read_task.done():
                     chunk = read_task.result()
                     if chunk:
+                        last_data = loop.time()
+                        stall_marks = 0
                         log.write(chunk)
                         take(splitter.feed(chunk))
                         read_task = asyncio.ensure_future(proc.stdout.read(CHUNK))
@@ -538,6 +553,21 @@ class Runner:
                 if deadline is not None and now >= deadline:
                     run.stopped = "timeout"
                     break
+                quiet = now - last_data
+                if (
+                    self.stall_notice > 0
+                    and exited_at is None
+                    and quiet >= self.stall_notice * (stall_marks + 1)
+                ):
+                    stall_marks += 1
+                    what = f"no output from '{step.id}' for {round(quiet, 1):g} s"
+                    hint = (
+                        f"it is stopped after {limit_s:g} s"
+                        if limit_s > 0
+                        else "cancel it, or set --step-timeout"
+                    )
+                    self._log(log, f"-- {what}")
+                    yield Notice(index, f"{what} (a stalled download or a slow step): {hint}")
                 if exited_at is not None and now >= exited_at + DRAIN:
                     break  # the step is over; a leftover descendant still holds the pipe
                 if len(pending) >= self.batch_lines or (
@@ -575,7 +605,7 @@ class Runner:
         run.returncode = proc.returncode if proc.returncode is not None else -9
         run.duration = loop.time() - start
         if run.stopped == "timeout":
-            yield Notice(index, f"'{step.id}' timed out after {step.timeout:g} s; stopped it")
+            yield Notice(index, f"'{step.id}' timed out after {limit_s:g} s; stopped it")
         if run.leftovers:
             self._log(log, f"-- killed {run.leftovers} leftover process(es) of step {step.id}")
         if pending:
