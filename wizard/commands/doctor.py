@@ -1,6 +1,12 @@
 """``torch-wizard doctor``: what torch a venv holds, what its receipt says, whether it fits this
 machine (driver floors and GPU architectures from the catalog), and the command that fixes it.
 
+It runs the plan's own verification (``wizard.run.verify``) with the receipt's packages and pins
+(without a receipt: whichever of torch, torchvision and torchaudio is installed), isolated as the
+verify step is: ``python -I``, the venv as cwd, the host's PYTHONPATH-like variables removed. A
+package that fails its check (a torchvision whose ``nms`` does not run) is a problem, with the
+verify step's sentence, and the fix forces its reinstall from the receipt's index.
+
 Exit codes: 0 healthy, 1 problems found, 2 bad input (no venv there).
 """
 
@@ -11,7 +17,8 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -125,18 +132,25 @@ def assess(
     return problems, notes
 
 
-def _run_verify(python: Path, backend: str) -> VerifyReport | None:
+def _run_verify(
+    python: Path, backend: str, packages: Mapping[str, str] | None = None, *, pinned: bool = True
+) -> VerifyReport | None:
+    """The plan's verification script on ``python``, isolated as the verify step runs: ``-I``,
+    the venv as cwd, the environment without PYTHONPATH-like, PIP_* and UV_* variables."""
+    from wizard.plan.isolation import step_environ
     from wizard.run.verify import parse_report, verify_argv
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = step_environ(os.environ, {"PYTHONUNBUFFERED": "1"})
+    venv = python.parent.parent
     try:
         r = subprocess.run(
-            verify_argv(str(python), backend),
+            verify_argv(str(python), backend, packages, pinned=pinned),
             capture_output=True,
             text=True,
             timeout=300,
             stdin=subprocess.DEVNULL,
             env=env,
+            cwd=venv if venv.is_dir() else None,
             check=False,
         )
     except (OSError, subprocess.SubprocessError) as err:
@@ -147,20 +161,44 @@ def _run_verify(python: Path, backend: str) -> VerifyReport | None:
     )
 
 
-def _fix_command(machine: Machine, venv: str, receipt: Receipt | None) -> str:
-    """The install command the planner gives for this machine and venv (its install-torch step)."""
+def _fix_command(
+    machine: Machine, venv: str, receipt: Receipt | None, reinstall: tuple[str, ...] = ()
+) -> str:
+    """The command that puts the venv right: for packages that fail their check (``reinstall``),
+    the receipt's own install-torch step (same versions, same index) forced to reinstall them,
+    since the broken builds already meet its pins; else the install-torch step the planner gives
+    for this machine and venv."""
     from wizard.plan import Choices, make_plan
     from wizard.plan.render import command_line
 
+    if reinstall and receipt is not None:
+        try:
+            step = receipt.plan.step("install-torch")
+        except KeyError:
+            pass
+        else:
+            return command_line(
+                replace(step, argv=step.argv + _force(receipt.plan.choice.installer, reinstall))
+            )
     choices = Choices(venv=venv)
     if receipt is not None:
         pkgs = tuple(receipt.plan.choice.packages)
         choices = Choices(venv=venv, packages=pkgs, installer=receipt.plan.choice.installer)
     try:
         plan = make_plan(machine, choices)
-        return command_line(plan.step("install-torch"))
+        step = plan.step("install-torch")
+        if reinstall:
+            step = replace(step, argv=step.argv + _force(plan.choice.installer, reinstall))
+        return command_line(step)
     except Exception:  # any planning failure: fall back to the wizard itself
         return f"torch-wizard install --venv {venv} --yes"
+
+
+def _force(installer: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The flags that make ``installer`` reinstall ``names`` even where they meet the pins."""
+    if installer == "uv":
+        return tuple(arg for name in names for arg in ("--reinstall-package", name))
+    return ("--force-reinstall",)
 
 
 def _machine(args: argparse.Namespace, receipt: Receipt | None) -> Machine:
@@ -184,16 +222,24 @@ def examine(args: argparse.Namespace) -> DoctorReport:
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     receipt = read_receipt(venv)
     backend = receipt.plan.choice.backend if receipt is not None else ""
-    report = _run_verify(python, backend) or VerifyReport(ok=False, error="no report")
+    # The receipt's packages and pins, as its verify step checked them; without a receipt, the
+    # script checks whichever of torch, torchvision and torchaudio is installed.
+    packages = dict(receipt.plan.choice.packages) if receipt is not None else {}
+    pinned = receipt is None or receipt.plan.choice.build != "source"
+    report = _run_verify(python, backend, packages, pinned=pinned) or VerifyReport(
+        ok=False, error="no report"
+    )
     machine = _machine(args, receipt)
     problems, notes = assess(report, machine, catalog_mod.load(), receipt)
     if receipt is None:
         notes.append("No torch-wizard receipt in this venv: it was not installed by torch-wizard.")
     elif receipt.outcome != "ok":
         notes.append(
-            f"The last torch-wizard run here ended '{receipt.outcome}': {receipt.message}."
+            f"The last torch-wizard run here ended '{receipt.outcome}': "
+            f"{receipt.message.rstrip('.')}."
         )
-    fix = _fix_command(machine, str(venv), receipt) if problems else ""
+    broken = tuple(c.name for c in report.failed_packages() if c.version and c.version_ok)
+    fix = _fix_command(machine, str(venv), receipt, broken) if problems else ""
     return DoctorReport(
         venv=str(venv),
         python=report.python,

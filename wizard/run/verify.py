@@ -1,11 +1,23 @@
 """Verification: a script the venv's python runs, its JSON report, and what a mismatch means.
 
-``verify_argv(python, backend)`` is the ``verify`` step of every plan: ``[python, -c, SCRIPT,
-backend]``. The script imports torch, reports versions, which accelerators are available, the
-device names, ``torch.backends.cpu.get_cpu_capability()``, multiplies two small integer matrices
-on the expected device and checks every entry against the exact result computed in plain Python,
-then times a 1024x1024 float32 matmul for GFLOP/s. It prints one line ``MARKER {json}`` and exits
-0 when torch works on the expected device, 3 when it works only on the CPU, 1 on an error.
+``verify_argv(python, backend, packages)`` is the ``verify`` step of every plan: ``[python, -I,
+-c, SCRIPT, backend, torch==2.13.0, torchvision==0.28.0 ...]``. ``-I`` keeps the host out: no
+``PYTHON*`` variables, no user site, neither the cwd nor the script's folder on ``sys.path``, so
+a ``torch.py`` or a ``PYTHONPATH`` of the caller cannot stand in for the installed torch (the plan
+also runs it with the venv as its cwd).
+
+The script imports torch, reports versions, which accelerators are available, the device names,
+``torch.backends.cpu.get_cpu_capability()``, multiplies two small integer matrices on the
+expected device and checks every entry against the exact result computed in plain Python, then
+times a 1024x1024 float32 matmul for GFLOP/s. Then it checks every package of the plan (given as
+``name==version``, or a bare ``name`` for no pin; with none given, whichever of torch,
+torchvision and torchaudio is installed): the installed version matches the pin (public version,
+the ``+local`` label ignored); torchvision imports and runs a real operator,
+``torchvision.ops.nms`` on a tiny tensor (on the CPU, and on the GPU where torch runs on one);
+torchaudio imports and its ``__version__`` matches the pin. Each result is one entry of
+``checks``. It prints one line ``MARKER {json}`` and exits 0 when torch works on the expected
+device and every package passes, 3 when torch works only on the CPU, 1 on an error or a failed
+package.
 
 ``parse_report(output)`` reads that line back; ``diagnose(report, backend)`` says in sentences
 what a mismatch most likely means.
@@ -14,30 +26,75 @@ what a mismatch most likely means.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 MARKER = "TORCH_WIZARD_VERIFY"
 
 VERIFY_SCRIPT = r"""
-import json, sys, time, warnings
+import json, re, sys, time, warnings
 warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 MARKER = "TORCH_WIZARD_VERIFY"
 backend = sys.argv[1] if len(sys.argv) > 1 else ""
+wanted = []
+for arg in sys.argv[2:]:
+    name, _, pin = arg.partition("==")
+    if name.strip():
+        wanted.append((name.strip(), pin.strip()))
 rep = {"python": sys.version.split()[0], "executable": sys.executable, "backend": backend,
-       "ok": False, "error": "", "packages": {}}
+       "ok": False, "error": "", "packages": {}, "checks": []}
 def emit(code):
     sys.stdout.write(MARKER + " " + json.dumps(rep, sort_keys=True) + "\n")
     sys.stdout.flush()
     sys.exit(code)
+def public(version):
+    parts = str(version).split("+")[0].strip().split(".")
+    while len(parts) > 1 and parts[-1] == "0":
+        parts.pop()
+    return ".".join(parts)
+def label(version):
+    return str(version).partition("+")[2]
+def failure(exc):
+    text = ("%s: %s" % (type(exc).__name__, exc)).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
 try:
     from importlib import metadata
-    for name in ("torch", "torchvision", "torchaudio", "pip", "numpy"):
-        try:
-            rep["packages"][name] = metadata.version(name)
-        except Exception:
-            pass
 except Exception:
-    pass
+    metadata = None
+def installed(name):
+    try:
+        return metadata.version(name) if metadata is not None else ""
+    except Exception:
+        return ""
+def own_label(name):
+    # PyPI's torchvision says +cu130 only in its own version.py, not in its metadata.
+    try:
+        path = metadata.distribution(name).locate_file(name + "/version.py")
+        with open(str(path), encoding="utf-8") as fh:
+            found = re.search(r"__version__\s*=\s*['\"]([^'\"]+)['\"]", fh.read())
+        return label(found.group(1)) if found else ""
+    except Exception:
+        return ""
+for name in ("torch", "torchvision", "torchaudio", "pip", "numpy"):
+    if installed(name):
+        rep["packages"][name] = installed(name)
+if not wanted:
+    wanted = [("torch", "")] + [(n, "") for n in ("torchvision", "torchaudio") if installed(n)]
+checks = {}
+for name, pin in wanted:
+    c = {"name": name, "pin": pin, "version": installed(name), "build": "", "test": "version",
+         "version_ok": True, "error": "", "ok": True}
+    if not c["version"]:
+        c["version_ok"] = False
+        c["error"] = "not installed"
+    else:
+        rep["packages"][name] = c["version"]
+        c["build"] = label(c["version"]) or own_label(name)
+        c["version_ok"] = not pin or public(c["version"]) == public(pin)
+    c["ok"] = c["version_ok"] and not c["error"]
+    checks[name] = c
+    rep["checks"].append(c)
 if backend.startswith(("cu", "rocm", "jetson")):
     want = "cuda"
 elif backend == "xpu":
@@ -118,14 +175,61 @@ try:
 except Exception as exc:
     rep["error"] = "%s: %s" % (type(exc).__name__, exc)
     emit(1)
-rep["ok"] = bool(rep["matmul_ok"]) and rep["device"] == want
-emit(0 if rep["ok"] else (3 if rep["matmul_ok"] else 1))
+def exercise(c):
+    name = c["name"]
+    if name == "torchvision":
+        c["test"] = "nms"
+        import torchvision
+        c["build"] = label(getattr(torchvision, "__version__", "")) or c["build"]
+        boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 10.0, 10.0],
+                              [20.0, 20.0, 30.0, 30.0]])
+        scores = torch.tensor([0.9, 0.8, 0.7])
+        for place in ["cpu"] + (["cuda"] if device == "cuda" else []):
+            keep = torchvision.ops.nms(boxes.to(place), scores.to(place), 0.5).cpu().tolist()
+            if keep != [0, 2]:
+                return "torchvision.ops.nms on %s kept boxes %r, not [0, 2]" % (place, keep)
+    elif name == "torchaudio":
+        c["test"] = "import"
+        import torchaudio
+        own = str(getattr(torchaudio, "__version__", ""))
+        c["build"] = label(own) or c["build"]
+        if c["pin"] and public(own) != public(c["pin"]):
+            return "torchaudio.__version__ is %s, the plan pinned %s" % (own, c["pin"])
+    return ""
+for c in rep["checks"]:
+    if c["version"] and c["name"] != "torch":
+        try:
+            c["error"] = exercise(c)
+        except Exception as exc:
+            c["error"] = failure(exc)
+    c["ok"] = c["version_ok"] and not c["error"]
+packages_ok = all(c["ok"] for c in rep["checks"])
+rep["ok"] = bool(rep["matmul_ok"]) and rep["device"] == want and packages_ok
+emit(0 if rep["ok"] else (3 if rep["matmul_ok"] and packages_ok else 1))
 """
 
 
-def verify_argv(python: str, backend: str) -> list[str]:
-    """The verification command for a venv's ``python`` and the plan's backend."""
-    return [python, "-c", VERIFY_SCRIPT.strip() + "\n", backend]
+def package_args(packages: Mapping[str, str], *, pinned: bool = True) -> list[str]:
+    """The script's arguments after the backend: ``name==version`` each (a bare ``name`` when
+    the version is not known or not ``pinned``, as for a source build)."""
+    return [
+        f"{name}=={version}" if version and pinned else name for name, version in packages.items()
+    ]
+
+
+def verify_argv(
+    python: str, backend: str, packages: Mapping[str, str] | None = None, *, pinned: bool = True
+) -> list[str]:
+    """The verification command for a venv's ``python``, the plan's backend and packages (name
+    -> version, as ``Resolved.packages``; none: whichever PyTorch packages are installed)."""
+    return [
+        python,
+        "-I",
+        "-c",
+        VERIFY_SCRIPT.strip() + "\n",
+        backend,
+        *package_args(packages or {}, pinned=pinned),
+    ]
 
 
 @dataclass(frozen=True)
@@ -133,6 +237,22 @@ class Device:
     kind: str  # "cuda" (also ROCm), "xpu"
     name: str
     capability: str = ""
+
+
+@dataclass(frozen=True)
+class PackageCheck:
+    """One package of the plan, as the script found it."""
+
+    name: str  # "torchvision"
+    pin: str = ""  # the plan's version ("" = no pin)
+    version: str = ""  # installed (its metadata); "" = not installed
+    build: str = (
+        ""  # the +local label of the build ("cu130", "cpu"), from the metadata or __version__
+    )
+    test: str = ""  # what was exercised: "version", "nms", "import"
+    version_ok: bool = True
+    error: str = ""  # "not installed", or what failed when it was exercised
+    ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +279,11 @@ class VerifyReport:
     gflops: float = 0.0
     import_seconds: float = 0.0
     packages: dict[str, str] = field(default_factory=dict)
+    checks: tuple[PackageCheck, ...] = ()  # every package of the plan, torch first
+
+    def failed_packages(self) -> tuple[PackageCheck, ...]:
+        """The packages besides torch that failed their check (torch is judged on its own)."""
+        return tuple(c for c in self.checks if not c.ok and c.name != "torch")
 
 
 def parse_report(output: str) -> VerifyReport | None:
@@ -190,8 +315,57 @@ def _is_gpu_backend(backend: str) -> bool:
     return backend.startswith(("cu", "rocm", "jetson")) or backend == "xpu"
 
 
+def _index_hint(backend: str) -> str:
+    """Where the plan's index is, for the backends that live under download.pytorch.org/whl."""
+    if backend == "cpu" or backend == "xpu" or re.fullmatch(r"(cu\d+|rocm[\d.]+)", backend):
+        return f" (.../whl/{backend})"
+    return ""
+
+
+def companion_problem(check: PackageCheck, report: VerifyReport, backend: str) -> str:
+    """One line for a package that failed its check: what, the likely cause, and the fix.
+
+    A build that imports wrong but has the pinned version must be reinstalled by force: the
+    plan's command alone keeps it, as the installed package already meets the pin."""
+    where = f"from the plan's index{_index_hint(backend)}"
+    again = (
+        "with the plan's exact command ('torch-wizard install' again, or the plan's "
+        "install-torch line)."
+    )
+    name = check.name
+    if not check.version:
+        pinned = f" {check.pin}" if check.pin else ""
+        return (
+            f"{name}{pinned} is not installed although the plan includes it: the install did not "
+            f"finish or something removed it; install it {where} {again}"
+        )
+    shown = check.version
+    if check.build and "+" not in shown:
+        shown += f"+{check.build}"
+    if check.error:
+        torch_label = report.torch.partition("+")[2]
+        builds = ""
+        if check.build and torch_label and check.build != torch_label:
+            builds = f" (a +{check.build} build beside a +{torch_label} torch)"
+        with_torch = f"torch {report.torch}" if report.torch else "this torch"
+        return (
+            f"{name} {shown} does not work with {with_torch} ({check.error}): a build that does not "
+            f"match this torch{builds}, often from another index; reinstall it {where} with the "
+            f"plan's install-torch command plus --reinstall-package {name} (uv) or "
+            "--force-reinstall (pip), since the installed build already meets the pin."
+        )
+    return (
+        f"{name} {shown} is installed but the plan pinned {check.pin}: another requirement or a "
+        f"cached wheel won; reinstall it {where} {again}"
+    )
+
+
 def diagnose(report: VerifyReport | None, backend: str, expected_torch: str = "") -> list[str]:
-    """Sentences naming what is wrong and the likely cause; empty when all is well."""
+    """Sentences naming what is wrong and the likely cause; empty when all is well.
+
+    Order: torch itself (does not work, wrong version, a build from the wrong index), then each
+    package that failed its check, then a device torch cannot reach and a wrong matrix product.
+    """
     if report is None:
         return [
             "The verification printed no report: torch may have crashed the interpreter (see the log)."
@@ -206,38 +380,43 @@ def diagnose(report: VerifyReport | None, backend: str, expected_torch: str = ""
             f"torch {report.torch} is installed but the plan asked for {expected_torch}: another "
             "requirement or a cached wheel won; reinstall with the plan's exact command."
         )
+    wrong_build: list[str] = []
+    no_device: list[str] = []
     gpu_wanted = _is_gpu_backend(backend)
     if gpu_wanted and backend != "xpu":
         build = report.cuda_build or report.hip_build
         if not build:
-            out.append(
+            wrong_build.append(
                 f"The plan asked for {backend} but a CPU-only torch ({report.torch}) is installed: "
                 "it came from the wrong index (plain PyPI or the cpu index); reinstall with "
                 f"--index-url .../whl/{backend}."
             )
         elif not report.cuda_available:
             kind = "ROCm" if report.hip_build else "CUDA"
-            out.append(
+            no_device.append(
                 f"torch {report.torch} is a {kind} {build} build but sees no GPU: the driver is likely "
                 f"too old for {kind} {build}, or this process cannot reach the device (no "
                 "/dev/nvidia* or /dev/kfd in a container, or CUDA_VISIBLE_DEVICES hides it)."
             )
     if backend == "xpu":
         if not report.xpu_build and not report.xpu_available:
-            out.append(
+            wrong_build.append(
                 f"The plan asked for xpu but torch {report.torch} has no XPU support: it came from "
                 "the wrong index; reinstall with --index-url .../whl/xpu."
             )
         elif not report.xpu_available:
-            out.append(
+            no_device.append(
                 "torch has XPU support but sees no Intel GPU: install Intel's GPU driver "
                 "(level-zero) and check access to /dev/dri."
             )
     if not gpu_wanted and (report.cuda_build or report.hip_build):
-        out.append(
+        wrong_build.append(
             f"A GPU build of torch ({report.torch}) is installed where the plan wanted {backend}: it "
             "came from the wrong index and wastes gigabytes."
         )
+    out.extend(wrong_build)
+    out.extend(companion_problem(c, report, backend) for c in report.failed_packages())
+    out.extend(no_device)
     if not report.error and not report.matmul_ok:
         out.append(
             f"A small matrix product on {report.device or 'the device'} gave "
