@@ -180,3 +180,19 @@ def test_usage_errors_from_argparse_are_one_line() -> None:
     proc = run_cli("plan", "--format", "yaml")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_windows_venv_paths_follow_windows_rules(tmp_path: Path) -> None:
+    """A Windows target planned here: C:\\torch stays C:\\torch (not joined to this cwd), and a
+    file of that odd name in this POSIX cwd is not judged by POSIX rules."""
+    (tmp_path / "C:\\torch").write_text("x")  # a POSIX file name; it must not matter
+    plan = plan_json("--os", "windows", "--venv", "C:\\torch", cwd=tmp_path)
+    assert plan["choice"]["venv"] == "C:\\torch"
+    for step in plan["steps"][1:]:
+        assert step["argv"][0] == "C:\\torch\\Scripts\\python.exe", step
+    assert plan["steps"][0]["argv"][-1] == "C:\\torch"
+    assert next(s for s in plan["steps"] if s["id"] == "verify")["cwd"] == "C:\\torch"
+    relative = plan_json("--os", "windows", "--venv", "envs\\torch", cwd=tmp_path)
+    assert relative["choice"]["venv"] == "envs\\torch"
+    assert install_argv(relative)[0] == "envs\\torch\\Scripts\\python.exe"
+    assert any("relative" in r for r in relative["reasons"])

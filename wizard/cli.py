@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from wizard import __version__
 from wizard.errors import UsageError, WizardError
@@ -20,7 +20,12 @@ PROG = "torch-wizard"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line naming the fix, exit 2."""
+    """argparse, but usage errors are one line naming the fix, exit 2, and no abbreviations:
+    ``--config x`` must not be taken for ``--configure-only``, nor ``--ye`` for ``--yes``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
@@ -106,9 +111,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _unknown_option(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str:
+    """An unknown option given before the subcommand, else "".
+
+    argparse would report the value after it as an invalid COMMAND (``--config x``: "invalid
+    choice: 'x'"), which names the wrong word; this names the option."""
+    actions = parser._option_string_actions
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            return ""  # the subcommand (or a positional): its parser takes it from here
+        name = arg.split("=", 1)[0]
+        action = actions.get(name)
+        if action is None:
+            return name
+        if "=" not in arg and action.nargs != 0:
+            i += 1  # its value
+        i += 1
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    unknown = _unknown_option(parser, given)
+    if unknown:
+        parser.error(f"unknown option {unknown}")
+    args = parser.parse_args(given)
     command = args.command or "ui"
     try:
         module = importlib.import_module(f"wizard.commands.{command}")
