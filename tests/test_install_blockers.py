@@ -3,11 +3,26 @@ that fails before torch is installed leaves no half-made venv behind."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from tests.conftest import FIXTURES, run_cli
 
 MACHINES = FIXTURES / "machines"
+
+
+def _install_via_saved_plan(
+    tmp_path: Path, *choices: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`install` runs on the machine it plans for: a fixture root's plan is saved with `plan`
+    and run with `install --plan`, as a lab admin would."""
+    plan = run_cli("plan", *choices, "--format", "json", env=_env(tmp_path))
+    assert plan.returncode == 0, plan.stderr
+    saved = tmp_path / "plan.json"
+    saved.write_text(plan.stdout)
+    proc = run_cli("install", "--plan", str(saved), "--yes", env=_env(tmp_path), timeout=timeout)
+    saved.unlink()
+    return proc
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -20,8 +35,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def test_source_install_with_blockers_is_refused_before_anything_runs(tmp_path: Path) -> None:
     venv = tmp_path / "env"
-    proc = run_cli(
-        "install",
+    proc = _install_via_saved_plan(
+        tmp_path,
         "--root",
         str(MACHINES / "src-old-toolchain"),
         "--build",
@@ -30,8 +45,6 @@ def test_source_install_with_blockers_is_refused_before_anything_runs(tmp_path: 
         str(venv),
         "--source-dir",
         str(tmp_path / "src"),
-        "--yes",
-        env=_env(tmp_path),
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "GCC 10.2.1 is older than 11.3" in proc.stderr
@@ -43,8 +56,8 @@ def test_source_install_with_blockers_is_refused_before_anything_runs(tmp_path: 
 
 def test_failed_clone_removes_the_venv_it_created(tmp_path: Path) -> None:
     venv = tmp_path / "env"
-    proc = run_cli(
-        "install",
+    proc = _install_via_saved_plan(
+        tmp_path,
         "--root",
         str(MACHINES / "cpu-server"),
         "--build",
@@ -55,8 +68,6 @@ def test_failed_clone_removes_the_venv_it_created(tmp_path: Path) -> None:
         str(tmp_path / "no-such-checkout"),
         "--source-dir",
         str(tmp_path / "src"),
-        "--yes",
-        env=_env(tmp_path),
         timeout=120,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
