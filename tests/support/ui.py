@@ -28,7 +28,13 @@ def fixture_machine(name: str) -> Machine:
     """Detect a fixture machine root, with the host-dependent Python facts pinned, so what the
     screens show does not depend on where the repository is checked out or which 3.11.x runs."""
     m = detect(root=MACHINES / name, target_path=SNAP_VENV)
-    python = replace(m.python, version="3.11.9", executable="/usr/bin/python3.11")
+    python = replace(
+        m.python,
+        version="3.11.9",
+        executable="/usr/bin/python3.11",
+        base_executable="/usr/bin/python3.11",
+        in_venv=False,
+    )
     return replace(m, python=python)
 
 
