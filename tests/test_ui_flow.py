@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, LoadingIndicator, RadioButton, RadioSet, Static
 
+from tests.support.runplan import processes_with_marker
 from tests.support.ui import (
     FAIL_STEPS,
     OK_STEPS,
@@ -24,6 +26,7 @@ from tests.support.ui import (
     planner_with,
     rehearsal_planner,
     runner_in,
+    sleeping_steps,
     wait_for,
 )
 from wizard.errors import UsageError
@@ -423,7 +426,10 @@ async def test_run_streams_steps_and_ends_on_done(tmp_path: Path) -> None:
         assert log.is_file() and "line 39" in log.read_text()
         body = " ".join(text_of(w) for w in app.screen.query(Static))
         assert "PyTorch is installed" in body
-        assert f"source {result.plan.choice.venv}/bin/activate" in body
+        # These stand-in steps never make the venv, so nothing offers to use it (the rehearsal
+        # below, with a real venv, shows how to use it).
+        assert result.finished.venv_state == "absent"
+        assert "bin/activate" not in body and "c" not in app.screen.active_bindings
         assert "Log:" in body
         await pilot.press("enter")
     assert app.return_code == 0
@@ -457,6 +463,9 @@ async def test_rehearsed_run_creates_the_venv_and_shows_the_verification(tmp_pat
         assert note == "The new venv ~/project/.venv holds the install."
         assert "source ~/project/.venv/bin/activate" in text_of(screen.query_one("#use", Static))
         assert "Receipt: ~/project/.venv/" in text_of(screen.query_one("#paths", Static))
+        assert "c" in screen.active_bindings
+        await pilot.press("c")
+        assert app.clipboard == f"source {venv}/bin/activate"
     assert (venv / "pyvenv.cfg").is_file()
     assert Path(finished.receipt_path).is_file() and Path(finished.receipt_path).parent == venv
 
@@ -531,7 +540,7 @@ async def test_failed_step_is_shown_with_its_output_and_hints(tmp_path: Path) ->
         await pilot.press("escape")
         await on_screen(pilot, ChoicesScreen)
         await pilot.press("ctrl+q")
-    assert app.return_code == 0
+    assert app.return_code == 1  # leaving after a failed run, wherever from, says it failed
 
 
 async def test_cancel_asks_first_then_stops_the_child(tmp_path: Path) -> None:
@@ -562,8 +571,56 @@ async def test_cancel_asks_first_then_stops_the_child(tmp_path: Path) -> None:
         await on_screen(pilot, DoneScreen)
         assert app.result.finished.outcome == "cancelled"
         assert "cancelled" in text_of(app.screen.query_one("#headline", Static))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.return_code is not None)
+    assert app.return_code == 130  # as 'torch-wizard install' exits after a cancel
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("leave", ["done", "preview"])
+async def test_cancel_removes_the_new_venv_and_done_offers_nothing_for_it(
+    tmp_path: Path, leave: str
+) -> None:
+    """A real venv, then a sleeping step: cancelled, the runner removes the venv it made, the
+    Done screen says so and offers no way to use it, and leaving exits 130 (from the Done screen,
+    or after going back to the preview)."""
+    venv = tmp_path / "venv"
+    marker = f"tw-cancel-{uuid.uuid4().hex}"
+    app = app_for(
+        "cpu-server",
+        tmp_path,
+        dry_run=False,
+        planner=planner_with(*sleeping_steps(venv, marker)),
+        runner_factory=runner_in(tmp_path / "state", grace=0.5),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to_run(pilot)
+        await wait_for(pilot, lambda: processes_with_marker(marker))
+        assert (venv / "pyvenv.cfg").is_file()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await on_screen(pilot, DoneScreen)
+        f = app.result.finished
+        assert f.outcome == "cancelled" and f.venv_state == "removed"
+        assert not venv.exists()
+        screen = app.screen
+        assert "was removed" in text_of(screen.query_one("#venv-note", Static))
+        body = " ".join(text_of(w) for w in screen.query(Static))
+        assert "activate" not in body and "your_script.py" not in body
+        assert "c" not in screen.active_bindings  # no "Copy activate" in the footer
+        await pilot.press("c")
+        assert app.clipboard == ""
+        if leave == "preview":
+            await pilot.press("escape")
+            await on_screen(pilot, PreviewScreen)
+            await pilot.press("ctrl+q")
+        else:
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: app.return_code is not None)
+    assert app.return_code == 130
+    assert processes_with_marker(marker) == []
 
 
 async def test_quitting_mid_run_leaves_no_process(tmp_path: Path) -> None:
@@ -586,3 +643,10 @@ async def test_quitting_mid_run_leaves_no_process(tmp_path: Path) -> None:
     assert app.return_code == 130
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+    # No Done screen was shown: what the ui command prints on stderr once the terminal is back.
+    f = app.interrupted
+    assert f is not None and f.outcome == "cancelled"
+    lines = app.exit_lines()
+    assert lines[0] == "Cancelled during step 'install-torch' (quit)"
+    assert lines[1] == f.venv_note and f.venv_note
+    assert lines[2] == f"log: {f.log_path}" and Path(f.log_path).is_file()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -102,6 +105,62 @@ def test_bad_input_exits_2_before_the_ui(tmp_path: object) -> None:
         check=False,
     )
     assert r.returncode == 2 and "--allow-insecure-index" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "tty_ends"),
+    [
+        ((), ()),  # a bare torch-wizard from a script: pipes everywhere
+        (("--dry-run",), ()),
+        (("--dry-run",), ("stdin", "stderr")),  # torch-wizard --dry-run | less
+        ((), ("stdout", "stderr")),  # echo | torch-wizard
+    ],
+)
+def test_no_terminal_exits_2_with_one_line_before_textual(
+    args: tuple[str, ...], tty_ends: tuple[str, ...]
+) -> None:
+    """Without a terminal on stdin, stdout and stderr the wizard does not start (it would write
+    escape codes into the pipe and wait for keys forever): one line pointing at the headless
+    commands, exit 2, at once."""
+    master, slave = os.openpty()
+    ends: dict[str, int] = {
+        name: slave if name in tty_ends else subprocess.PIPE
+        for name in ("stdin", "stdout", "stderr")
+    }
+    try:
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "wizard",
+                *args,
+                "--root",
+                str(REPO / "tests/fixtures/machines/cpu-server"),
+            ],
+            cwd=REPO,
+            **ends,  # type: ignore[arg-type]
+        )
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # it started the UI and waits for keys: the bug this test is about
+            proc.communicate()
+            raise
+        elapsed = time.monotonic() - start
+        on_tty = b""
+        while select.select([master], [], [], 0.2)[0]:
+            on_tty += os.read(master, 65536)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 2
+    stderr = (err or on_tty.replace(b"\r\n", b"\n")).decode()
+    assert stderr.count("\n") == 1, stderr
+    assert stderr.startswith("torch-wizard: the wizard needs a terminal")
+    assert "'torch-wizard plan'" in stderr and "'torch-wizard install --yes'" in stderr
+    assert not out and b"\x1b" not in on_tty and "\x1b" not in stderr  # Textual never started
+    assert elapsed < 10, f"{elapsed:.1f} s"
 
 
 # --------------------------------------------------------------------------------------------------

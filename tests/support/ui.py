@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -232,6 +234,55 @@ def blocking_steps(marker_file: Path) -> tuple[Step, ...]:
     )
 
 
+def sleeping_steps(venv: Path, marker: str) -> tuple[Step, ...]:
+    """A real venv, then a step that sleeps for ten minutes with ``marker`` in its argv (so a
+    test can look for it in the process table): for leaving the app mid-run."""
+    return (
+        Step(
+            "create-venv",
+            "Create the virtual environment",
+            (PY, "-m", "venv", "--without-pip", str(venv)),
+        ),
+        Step(
+            "install-torch",
+            "Install torch (fixture, sleeps)",
+            (PY, "-c", "import time; time.sleep(600)", marker),
+        ),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``torch-wizard`` command's own path (``wizard.commands.ui.run_app``: signals, the report
+    on stderr, the exit status) around an app on the cpu-server fixture whose plan is
+    ``sleeping_steps``. Writes its pid before the app starts and its exit status after::
+
+        python -m tests.support.ui --venv V --state DIR --marker-file F --pid-file F --status-file F
+
+    The marker is read from a file so that only the sleeping step has it in its argv (not this
+    process, its shell, or the tmux server that keeps the command line it was started with).
+    """
+    from wizard.commands.ui import run_app
+    from wizard.ui.app import WizardApp
+
+    p = argparse.ArgumentParser()
+    for name in ("--venv", "--state", "--marker-file", "--pid-file", "--status-file"):
+        p.add_argument(name, required=True)
+    args = p.parse_args(argv)
+    marker = Path(args.marker_file).read_text().strip()
+    app = WizardApp(
+        machine_source("cpu-server"),
+        Choices(venv=args.venv),
+        planner=planner_with(*sleeping_steps(Path(args.venv), marker)),
+        runner_factory=runner_in(Path(args.state)),
+        save_dir=args.state,
+        state_dir=args.state,
+    )
+    Path(args.pid_file).write_text(str(os.getpid()))
+    code = run_app(app)
+    Path(args.status_file).write_text(str(code))
+    return code
+
+
 # --------------------------------------------------------------------------------------------------
 # Driving the app
 
@@ -258,3 +309,7 @@ async def past_machine(pilot: Pilot[Any]) -> None:
     await wait_for(pilot, lambda: getattr(pilot.app.screen, "machine", None) is not None)
     await pilot.press("enter")
     await on_screen(pilot, ChoicesScreen)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

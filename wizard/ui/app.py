@@ -8,7 +8,10 @@ Machine -> Choices -> (Source) -> Preview -> Run -> Done; each step is a screen 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
@@ -30,6 +33,12 @@ from wizard.ui.screens.base import WizardScreen
 from wizard.ui.state import Back, Cancel, WizardState, flow_steps
 
 THEMES = ("textual-dark", "textual-light")
+CANCELLED = 130  # the exit status of a cancelled run, as ``torch-wizard install`` returns it
+# Signals that end the wizard like a cancel: a closed terminal (SIGHUP), a polite kill (SIGTERM), a
+# kill -INT from outside (the wizard's own Ctrl+C is a key, not a signal, in raw mode).
+EXIT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGHUP", "SIGTERM", "SIGINT") if hasattr(signal, name)
+)
 
 
 class RunnerLike(Protocol):
@@ -63,8 +72,20 @@ def _fixed(machine: Machine | None) -> Callable[[], Machine]:
     return source
 
 
+def run_exit_code(finished: Finished) -> int:
+    """The exit status for a run's outcome: the same as ``torch-wizard install``'s."""
+    from wizard.commands.install import exit_code
+
+    return exit_code(finished)
+
+
 class WizardApp(App[int]):
-    """The wizard. ``App.run()`` returns the exit code (0 done/quit, 1 install failed, 2 bad input)."""
+    """The wizard. ``App.run()`` returns the exit code: 0 done or quit, otherwise the last run's
+    (1 a step failed, 2 pre-flight, 130 cancelled), 2 bad input, 130 stopped by a signal.
+
+    ``handle_signals`` (set by the ``ui`` command, off under Pilot): SIGHUP, SIGTERM and SIGINT
+    cancel a running plan, wait for the runner to stop its children, and leave with 130.
+    """
 
     CSS_PATH = "wizard.tcss"
     TITLE = "torch-wizard"
@@ -125,11 +146,42 @@ class WizardApp(App[int]):
         self.result: Any = None  # the RunResult of the last run
         self._runner: RunnerLike | None = None
         self._quit_after_run = False
+        self.handle_signals = False
+        self._hooked: list[int] = []
+        self._hung_up = False
+        # Leaving mid-run: why (``quit``, ``SIGTERM``...) and the Finished of the run that was
+        # stopped; the ``ui`` command prints them once the terminal is back (``exit_lines``).
+        self.stop_reason = ""
+        self.interrupted: Finished | None = None
         self.theme = theme
 
     # -- the flow ------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in EXIT_SIGNALS:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, self.stop_for_signal, sig)
+                    self._hooked.append(sig)
         self.run_flow()
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._hooked:
+            loop.remove_signal_handler(sig)
+        self._hooked.clear()
+
+    def attach_terminal(self) -> None:
+        """Set up for a real terminal (the ``ui`` command; Pilot never calls it): the exit
+        signals cancel a run, and on Linux a driver that survives the terminal closing."""
+        self.handle_signals = True
+        if os.name == "posix":
+            from textual.drivers.linux_driver import LinuxDriver
+
+            from wizard.ui.terminal import HangupSafeDriver
+
+            if self.driver_class is LinuxDriver:  # not one chosen with TEXTUAL_DRIVER
+                self.driver_class = HangupSafeDriver
 
     def _screen(self, step: str, steps: tuple[str, ...], message: str) -> WizardScreen[Any]:
         state = self.state
@@ -182,7 +234,7 @@ class WizardApp(App[int]):
             result = await self.push_screen_wait(self._screen(step, steps, message))
             message = ""
             if isinstance(result, Cancel):
-                self.finish(0)
+                self.finish(self.quit_code())
                 return
             if isinstance(result, Back):
                 step = "preview" if step == "done" else steps[max(0, steps.index(step) - 1)]
@@ -196,12 +248,12 @@ class WizardApp(App[int]):
                 choices = replace(self.state.choices, source=value)
                 self.state = replace(self.state, choices=choices)
             elif step == "preview" and value == "quit":
-                self.finish(0)
+                self.finish(self.quit_code())
                 return
             elif step == "run":
                 self.result = value
             elif step == "done":
-                self.finish(0 if self.result.finished.outcome == "ok" else 1)
+                self.finish(self.quit_code())
                 return
             steps = flow_steps(self.state.choices.build, self.dry_run)
             step = steps[steps.index(step) + 1]
@@ -217,6 +269,11 @@ class WizardApp(App[int]):
     def finish(self, code: int) -> None:
         """Leave with ``code`` as both the app's result and the process exit status."""
         self.exit(code, return_code=code)
+
+    def quit_code(self) -> int:
+        """The exit status for leaving now: 0 before any run, else the last run's (so quitting
+        after a cancelled run exits 130 and after a failed one 1, as ``install`` would)."""
+        return 0 if self.result is None else run_exit_code(self.result.finished)
 
     def detection_failed(self, err: WizardError) -> None:
         """A bad --profile or --root: one line on stderr after the app closes, exit 2."""
@@ -239,6 +296,7 @@ class WizardApp(App[int]):
                     finished = True
                     self._runner = None
                     if self._quit_after_run:
+                        self.interrupted = event
                         break  # leaving: no Done screen
                 screen.handle(event)
         finally:
@@ -251,11 +309,17 @@ class WizardApp(App[int]):
                 await aclose()
             self._runner = None
         if self._quit_after_run:
-            self.finish(130)
+            # The run ended (its children are gone): leave with its outcome, which is "ok" only
+            # when it finished before the cancel reached it.
+            fin = self.interrupted
+            self.finish(CANCELLED if fin is None else run_exit_code(fin))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if worker.group == "install" and event.state == WorkerState.ERROR:
+            if self._quit_after_run:  # leaving anyway: the runner broke while it stopped
+                self.finish(CANCELLED)
+                return
             screen = self.screen
             message = f"The runner stopped with an error: {worker.error}"
             if hasattr(screen, "handle") and getattr(screen, "finished", True) is None:
@@ -271,16 +335,67 @@ class WizardApp(App[int]):
     def installing(self) -> bool:
         return self._runner is not None
 
+    def stop_for_signal(self, signum: int) -> None:
+        """SIGHUP/SIGTERM/SIGINT: leave like a confirmed quit. A running plan is cancelled and
+        the app leaves once the runner has stopped its children (a second signal skips the grace
+        period); with nothing running it leaves at once. The exit status is 130 (the run's own,
+        should it finish before the cancel reaches it)."""
+        hangup = signum == getattr(signal, "SIGHUP", None)
+        if hangup:
+            if self._hung_up:  # told already (the input thread saw it first): not a second signal
+                return
+            self._hung_up = True
+        name = signal.Signals(signum).name
+        if self._runner is not None:
+            if self._quit_after_run:
+                self._runner.cancel(force=True)
+                return
+            self.stop_reason = name
+            self._quit_after_run = True
+            self._runner.cancel()
+            return
+        if not self.stop_reason:
+            self.stop_reason = name
+        self.finish(CANCELLED)
+
+    def terminal_closed(self) -> None:
+        """The driver's input thread found the terminal gone: as SIGHUP (which is on its way)."""
+        self.stop_for_signal(getattr(signal, "SIGHUP", signal.SIGTERM))
+
+    def exit_lines(self) -> list[str]:
+        """What to tell the terminal after leaving mid-run: what happened, the venv, the log."""
+        f = self.interrupted
+        why = f" ({self.stop_reason})" if self.stop_reason else ""
+        if f is None:
+            return [f"stopped by {self.stop_reason}; nothing was running"] if why else []
+        lines = [f"{f.message}{why}"]
+        if f.venv_note:
+            lines.append(f.venv_note)
+        if f.log_path:
+            lines.append(f"log: {f.log_path}")
+        if f.receipt_path:
+            lines.append(f"receipt: {f.receipt_path}")
+        return lines
+
     async def action_quit(self) -> None:
         if not self.installing:
-            self.finish(0)
+            self.finish(self.quit_code())
+            return
+        if self._quit_after_run:  # asked twice while stopping: skip the grace period
+            if self._runner is not None:
+                self._runner.cancel(force=True)
             return
         from wizard.ui.screens.confirm import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self._quit_after_run = True
-                self.cancel_install()
+            if not yes or self._quit_after_run:
+                return
+            if not self.installing:  # the run ended while the question was up
+                self.finish(self.quit_code())
+                return
+            self.stop_reason = "quit"
+            self._quit_after_run = True
+            self.cancel_install()
 
         self.push_screen(
             ConfirmScreen(

@@ -55,6 +55,11 @@ class DoneScreen(WizardScreen[str]):
         self.show_timings = show_timings
         self.display_text = display_text
 
+    @property
+    def venv_gone(self) -> bool:
+        """The run left no venv (never created, or removed again): nothing to activate or use."""
+        return self.result.finished.venv_state in ("removed", "absent")
+
     def compose(self) -> ComposeResult:
         result = self.result
         f = result.finished
@@ -93,7 +98,7 @@ class DoneScreen(WizardScreen[str]):
                     yield Static("What to try:", classes="section")
                     hints = [*f.problems, *failure_hints(f.failed_step, f.tail)]
                     yield Static("\n".join(f"• {h}" for h in hints), id="hints", markup=False)
-            else:
+            elif not self.venv_gone:
                 use = "Use it: activate the environment, or run its Python"
                 yield Static(use, classes="section")
                 hints = venv_hints(self.display_text(plan.choice.venv), plan.target.os.name)
@@ -116,7 +121,14 @@ class DoneScreen(WizardScreen[str]):
     def next_value(self) -> str | None:
         return "quit"
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_activate" and self.venv_gone:
+            return False
+        return super().check_action(action, parameters)
+
     def action_copy_activate(self) -> None:
+        if self.venv_gone:
+            return
         plan = self.result.plan
         line = venv_hints(plan.choice.venv, plan.target.os.name)[0]
         self.app.copy_to_clipboard(line)
