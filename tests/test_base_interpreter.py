@@ -173,12 +173,16 @@ def test_uv_plan_from_a_tool_venv_asks_uv_for_the_base_interpreter(tmp_path: Pat
     assert wanted == os.path.realpath(py) and not _inside(wanted, tool)
 
 
-def test_this_repos_own_venv_names_its_base_interpreter(tmp_path: Path) -> None:
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_this_repos_own_venv_names_its_base_interpreter(tmp_path: Path, installer: str) -> None:
     proc = run_cli(
-        "plan", "--format", "json", "--backend", "cpu", "--venv", str(tmp_path / "v"), cwd=tmp_path
+        *("plan", "--format", "json", "--backend", "cpu", "--installer", installer),
+        *("--venv", str(tmp_path / "v")),
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
-    base = step_argv(json.loads(proc.stdout), "create-venv")[0]
+    argv = step_argv(json.loads(proc.stdout), "create-venv")
+    base = argv[argv.index("--python") + 1] if installer == "uv" else argv[0]
     if sys.prefix != sys.base_prefix:  # the usual case: tests run from .venv
         assert not _inside(base, Path(sys.prefix)), base
         assert _prefix_of(base) == sys.base_prefix

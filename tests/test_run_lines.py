@@ -68,8 +68,61 @@ def test_ninja_counter_and_no_progress_for_plain_steps() -> None:
     r, hide = ProgressParser("ninja").read("[123/4567] Building CXX object caffe2/foo.o")
     assert r is not None and (r.done, r.total, r.label) == (123, 4567, "build") and not hide
     assert ProgressParser("").read("Progress 1 of 2") == (None, False)
-    r, _ = ProgressParser("uv").read("Downloading torch (191.0MiB)")
-    assert r is not None and r.label == "torch"
+
+
+# What uv 0.13.9 prints through a pipe for the CPU plan against the local index (stderr and stdout
+# together, as the runner reads them): no byte counts, one line per large download's start and end.
+UV_PIPE = """Using Python 3.11.7 environment at: /tmp/v
+Resolved 10 packages in 3.08s
+Downloading torch (182.9MiB)
+Downloading networkx (2.0MiB)
+Downloading sympy (6.0MiB)
+ Downloaded networkx
+ Downloaded sympy
+ Downloaded torch
+Prepared 10 packages in 2.38s
+Installed 10 packages in 290ms
+ + torch==2.13.0+cpu"""
+
+
+def test_uv_download_lines_become_whole_download_progress() -> None:
+    p = ProgressParser("uv")
+    readings = [r for r, hide in map(p.read, UV_PIPE.splitlines()) if r is not None and not hide]
+    mib = 1024 * 1024
+    torch, nx, sympy = round(182.9 * mib), 2 * mib, 6 * mib
+    assert [(r.done, r.total) for r in readings] == [
+        (0, torch),
+        (0, torch + nx),
+        (0, torch + nx + sympy),
+        (nx, torch + nx + sympy),
+        (nx + sympy, torch + nx + sympy),
+        (torch + nx + sympy,) * 2,
+        (torch + nx + sympy,) * 2,  # Prepared: every download is in
+    ]
+    # The label names what is still coming, largest first, and how many are done.
+    assert readings[2].label == "torch, sympy, networkx (0 of 3 downloads)"
+    assert readings[4].label == "torch (2 of 3 downloads)"
+    assert readings[-1].label == "3 of 3 downloads"
+    # No line is hidden: uv's lines are the log a person reads.
+    assert all(not hide for _, hide in map(ProgressParser("uv").read, UV_PIPE.splitlines()))
+
+
+def test_uv_sizes_units_and_unknown_sizes() -> None:
+    from wizard.run.lines import uv_size
+
+    assert uv_size("1.5", "KiB") == 1536 and uv_size("2.0", "GiB") == 2 * 1024**3
+    assert uv_size("512", "B") == 512
+    p = ProgressParser("uv")
+    r, _ = p.read("Downloading nvidia-cudnn-cu12 (1.1GiB)")
+    assert r is not None and r.total == round(1.1 * 1024**3)
+    r, _ = p.read("Downloading some-sdist")  # uv names a download of unknown size bare
+    assert r is not None and r.total == round(1.1 * 1024**3) and "some-sdist" in r.label
+    r, _ = p.read(" Downloaded some-sdist")
+    assert r is not None and r.done == 0 and r.label == "nvidia-cudnn-cu12 (1 of 2 downloads)"
+    # A line that only looks alike is not progress, nor is an end without its start.
+    assert p.read("Downloading the internet, please wait")[0] is None
+    assert p.read(" Downloaded never-started")[0] is None
+    assert ProgressParser("uv").read("Prepared 3 packages in 1s")[0] is None  # nothing announced
 
 
 def test_plain_lines_take_the_fast_path_and_match_the_full_cleaning() -> None:

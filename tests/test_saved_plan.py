@@ -40,6 +40,10 @@ def env_for(tmp_path: Path) -> dict[str, str]:
 
 
 def make_plan_json(tmp_path: Path, venv: Path, *args: str) -> dict[str, Any]:
+    """A plan for this machine; pip's unless ``args`` name the installer (the edits below are of
+    pip's steps: upgrade-pip, its fallback, its progress)."""
+    if "--installer" not in args:
+        args = ("--installer", "pip", *args)
     r = run_cli(
         "plan",
         "--format",

@@ -50,8 +50,20 @@ def add_choice_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--torch", metavar="VERSION", help="torch version (default: newest that fits)")
     g.add_argument("--packages", help="comma-separated: torch,torchvision,torchaudio")
     g.add_argument("--build", help="wheel (default) or source")
-    g.add_argument("--installer", help="pip (default) or uv")
+    g.add_argument(
+        "--installer", help="auto (default: uv where the target has it, else pip), pip or uv"
+    )
     g.add_argument("--venv", metavar="PATH", help="target virtual environment (default .venv)")
+    g.add_argument(
+        "--cache-dir",
+        metavar="PATH",
+        help="the installer's download cache (UV_CACHE_DIR / pip --cache-dir), e.g. one a lab shares",
+    )
+    g.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="keep no download cache (uv --no-cache, pip --no-cache-dir)",
+    )
     g.add_argument(
         "--index-base", metavar="URL", help="a mirror of https://download.pytorch.org/whl"
     )

@@ -53,6 +53,13 @@ def choices_from_args(args: argparse.Namespace) -> Choices:
     )
     if _get(args, "source_url"):
         source = replace(source, url=args.source_url)
+    cache_dir = _get(args, "cache_dir", "")
+    if _get(args, "cache_dir") is not None and not cache_dir.strip():
+        raise UsageError("--cache-dir is empty: give a folder, e.g. --cache-dir /srv/uv-cache")
+    if cache_dir and _get(args, "no_cache", False):
+        raise UsageError(
+            "--cache-dir and --no-cache contradict each other: give one (a cache there, or none)"
+        )
     network = Network()
     if not any(_get(args, name) for name in ("root", "profile", "target_os")):
         from wizard.plan.isolation import host_network
@@ -65,8 +72,10 @@ def choices_from_args(args: argparse.Namespace) -> Choices:
         torch=_get(args, "torch", ""),
         packages=packages,
         build=_get(args, "build", "wheel"),
-        installer=_get(args, "installer", "pip"),
+        installer=_get(args, "installer", "auto"),
         venv=_get(args, "venv", ".venv"),
+        cache_dir=cache_dir,
+        cache="off" if _get(args, "no_cache", False) else "auto",
         index_base=_get(args, "index_base", DEFAULT_INDEX_BASE),
         allow_insecure_index=bool(_get(args, "allow_insecure_index", False)),
         source=source,

@@ -156,7 +156,17 @@ def checked_plan(saved: Plan, path: str) -> Plan:
     if not difference and fresh.choice != saved.choice:
         names = [
             f
-            for f in ("channel", "backend", "torch", "packages", "build", "installer", "venv")
+            for f in (
+                "channel",
+                "backend",
+                "torch",
+                "packages",
+                "build",
+                "installer",
+                "venv",
+                "cache_dir",
+                "cache",
+            )
             if getattr(fresh.choice, f) != getattr(saved.choice, f)
         ]
         difference = f"its recorded choice ({', '.join(names) or 'index_url or network'}) differs"
@@ -201,7 +211,8 @@ def check_network(plan: Plan, path: str) -> None:
 
 
 def saved_choices(plan: Plan, path: str) -> Choices:
-    """The choices that make ``plan`` again: its resolved choice, pinned (see ``checked_plan``).
+    """The choices that make ``plan`` again: its resolved choice, pinned (see ``checked_plan``):
+    the installer it resolved to and whether it keeps a cache, never "auto" again.
 
     ``index_url`` gives the index base (the URL without the channel and variant suffix that
     ``wizard.catalog.index_url`` adds; a Jetson index is not under the base). A source build's
@@ -238,6 +249,8 @@ def saved_choices(plan: Plan, path: str) -> Choices:
         allow_insecure_index=parts.scheme == "http" and not loopback,
         source=saved_source(plan.steps) if c.build == "source" else SourceOptions(),
         network=c.network,
+        cache_dir=c.cache_dir,
+        cache=c.cache,  # as decided when it was made ("keep" or "off"), not decided again
     )
 
 

@@ -250,8 +250,9 @@ def apply_overrides(
     """The machine with the CLI's overrides applied; bad values raise ``UsageError``.
 
     --os replaces the OS (distribution and libc facts belong to the detected one) and drops what
-    that OS cannot use (a board; on macOS the GPUs; on Windows ROCm); without --arch it also picks
-    the usual arch (macOS: arm64; Windows: x86_64 or arm64 after the detected one).
+    that OS cannot use (a board; on macOS the GPUs; on Windows ROCm; on another platform the
+    detected interpreter and uv); without --arch it also picks the usual arch (macOS: arm64;
+    Windows: x86_64 or arm64 after the detected one).
     --arch sets the interpreter's architecture (32-bit for armv7l/i686); CPU flags are dropped when
     the family changes. --python replaces the interpreter with an unknown one of that version.
     --nvidia-driver / --compute-capability describe a usable NVIDIA GPU: without detected GPUs a
@@ -277,10 +278,12 @@ def apply_overrides(
     if m.os.name == "macos":
         m = replace(m, apple=replace(m.apple, silicon=m.cpu.arch == "arm64"))
     if (m.os.name, m.cpu.arch) != old_platform:
-        # The detected interpreter cannot run there: its path and wheel tags do not apply.
+        # The detected interpreter cannot run there: its path and wheel tags do not apply; nor
+        # does the detected uv, a binary of this platform that plans name by its path.
         m = replace(
             m,
             python=replace(m.python, executable="", base_executable="", tags=(), in_venv=False),
+            tools=tuple(t for t in m.tools if t.name != "uv"),
         )
     if python:
         if not _PY.match(python):

@@ -73,7 +73,7 @@ def probe_tool(root: Root, name: str, timeout: float) -> Found[Tool]:
 
 # ------------------------------------------------------------------------------------ uv
 
-# The oldest uv the plan's flags are tested with (pyproject's dev dependency: uv>=0.5).
+# The oldest uv the plan's flags are tested with (pyproject's dependency: uv>=0.5).
 MIN_UV = (0, 5)
 
 
@@ -111,9 +111,13 @@ def uv_candidates(root: Root) -> list[str]:
     return out
 
 
-def _new_enough(version: str) -> bool:
+def uv_new_enough(version: str) -> bool:
+    """Is a uv of ``version`` new enough for the plan's flags? An unknown version passes."""
     parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
     return not parts or parts >= MIN_UV
+
+
+_new_enough = uv_new_enough
 
 
 def probe_uv(root: Root, timeout: float) -> Found[Tool]:

@@ -16,6 +16,12 @@ SCHEMA_VERSION = 1
 Channel = Literal["stable", "test", "nightly"]
 Build = Literal["wheel", "source"]
 Installer = Literal["pip", "uv"]
+# "auto": uv wherever uv is found for the target (it ships with torch-wizard), else pip.
+InstallerChoice = Literal["auto", "pip", "uv"]
+# Whether the installer keeps its download cache: "auto" decides from the free disk
+# (``wizard.plan.cache``); a resolved plan says "keep" or "off" (uv --no-cache, pip --no-cache-dir).
+CacheChoice = Literal["auto", "keep", "off"]
+CacheMode = Literal["keep", "off"]
 SourceProfile = Literal["release", "lean", "debug", "relwithdebinfo"]
 
 DEFAULT_INDEX_BASE = "https://download.pytorch.org/whl"
@@ -63,12 +69,16 @@ class Choices:
     # () = the default set: torch, torchvision and torchaudio where that torch has them
     packages: tuple[str, ...] = ()
     build: Build = "wheel"
-    installer: Installer = "pip"
+    installer: InstallerChoice = "auto"
     venv: str = ".venv"
     index_base: str = DEFAULT_INDEX_BASE
     allow_insecure_index: bool = False  # permit a non-loopback http:// index base
     source: SourceOptions = field(default_factory=SourceOptions)
     network: Network = field(default_factory=Network)
+    # The installer's download cache: "" = its default (or the host's configured one); a path
+    # shared by several venvs (or a lab's machines) makes every install after the first reuse it.
+    cache_dir: str = ""
+    cache: CacheChoice = "auto"
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,8 @@ class Resolved:
     venv: str  # absolute path
     index_url: str  # "" when plain PyPI is the official route (macOS)
     network: Network = field(default_factory=Network)
+    cache_dir: str = ""  # absolute; "" = the installer's default cache (or the host's setting)
+    cache: CacheMode = "keep"  # "off": install without keeping a cache (too little free disk)
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,12 @@ from wizard.catalog import Catalog, Release
 from wizard.catalog.core import cuda_version, rocm_version, variant_kind
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
-from wizard.plan.model import DEFAULT_PACKAGES, Choices, Plan, Resolved
+from wizard.plan.model import DEFAULT_PACKAGES, Choices, Installer, Plan, Resolved
 
 CHANNELS = ("stable", "test", "nightly")
 BUILDS = ("wheel", "source")
-INSTALLERS = ("pip", "uv")
+INSTALLERS = ("auto", "pip", "uv")
+CACHES = ("auto", "keep", "off")
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,11 @@ def _check_basic(choices: Choices) -> None:
     if choices.build not in BUILDS:
         raise UsageError(f"unknown build {choices.build!r}: use --build wheel or source")
     if choices.installer not in INSTALLERS:
-        raise UsageError(f"unknown installer {choices.installer!r}: use --installer pip or uv")
+        raise UsageError(
+            f"unknown installer {choices.installer!r}: use --installer auto, pip or uv"
+        )
+    if choices.cache not in CACHES:
+        raise UsageError(f"unknown cache mode {choices.cache!r}: use auto, keep or off")
     for name in choices.packages:
         if name not in DEFAULT_PACKAGES:
             raise UsageError(
@@ -487,10 +492,11 @@ def resolve(
         torch=release.version,
         packages=packages,
         build=choices.build,
-        installer=choices.installer,
+        installer=_installer(machine, choices, notes),
         venv=venv,
         index_url=index_url,
     )
+    resolved = _with_cache(machine, choices, resolved, notes)
     _general_warnings(machine, resolved, notes)
     final = replace(
         choices,
@@ -735,10 +741,11 @@ def _resolve_jetson(
         torch=torch,
         packages=packages,
         build="wheel",
-        installer=choices.installer,
+        installer=_installer(machine, choices, notes),
         venv=venv,
         index_url=route.index_url,
     )
+    resolved = _with_cache(machine, choices, resolved, notes)
     _general_warnings(machine, resolved, notes)
     return Resolution(
         resolved,
@@ -798,10 +805,11 @@ def _resolve_source(
         torch=torch,
         packages=packages,
         build="source",
-        installer=choices.installer,
+        installer=_installer(machine, choices, notes),
         venv=venv,
         index_url="",
     )
+    resolved = _with_cache(machine, choices, resolved, notes)
     _general_warnings(machine, resolved, notes)
     return Resolution(
         resolved,
@@ -875,13 +883,134 @@ def estimate_size(variant: str) -> tuple[int, int]:
     return SIZE_ESTIMATES.get(variant_kind(variant), (0, 0))
 
 
+# --------------------------------------------------------------------------------------------------
+# Installer and cache
+
+
+def uv_for_target(machine: Machine) -> str:
+    """ "" when the target has a uv the plan can name (this host: always, since torch-wizard ships
+    the ``uv`` package; a profile or machine root: when its tools list one), else why not."""
+    from wizard.machine.toolchain import MIN_UV, uv_new_enough
+
+    uv = machine.tool("uv")
+    where = machine.source.split("+", 1)[0]
+    if not uv.found:
+        if where == "host":
+            return "no uv was found for this platform (no uv on PATH, no uv package binary)"
+        if where.startswith("profile:"):
+            return "the target's profile lists no uv"
+        return "the machine root has no bin/uv"
+    if not uv_new_enough(uv.version):
+        least = ".".join(map(str, MIN_UV))
+        return f"uv {uv.version} at {uv.path} is older than {least}"
+    return ""
+
+
+def _installer(machine: Machine, choices: Choices, notes: _Notes) -> Installer:
+    """The concrete installer: "auto" is uv wherever uv is found for the target, else pip."""
+    if choices.installer == "pip":
+        return "pip"
+    if choices.installer == "uv":
+        return "uv"
+    if choices.build == "source":
+        notes.reasons.append(
+            "A source build runs pip in the venv (pip install --no-build-isolation), so the venv "
+            "is made with python -m venv, which seeds pip."
+        )
+        return "pip"
+    why_not = uv_for_target(machine)
+    if why_not:
+        notes.reasons.append(
+            f"No uv for this platform/profile, so pip: {why_not} (pass --installer uv if the "
+            "target has uv)."
+        )
+        return "pip"
+    return "uv"
+
+
+def check_cache_dir(path: str) -> None:
+    """A ``--cache-dir`` on this host must be a folder (or creatable) we can write to."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(
+            f"--cache-dir {path} is a file, not a folder: choose a folder for the cache"
+        )
+    from wizard.plan.cache import existing_parent
+
+    parent = existing_parent(p)
+    if not os.access(parent, os.W_OK):
+        raise UsageError(
+            f"--cache-dir {path} is not writable ({parent} is not): choose a folder you can write to"
+        )
+
+
+def _with_cache(machine: Machine, choices: Choices, resolved: Resolved, notes: _Notes) -> Resolved:
+    """Where the download cache goes and whether it is kept (see ``wizard.plan.cache``)."""
+    from wizard.plan import cache as cache_mod
+
+    here = machine.source.split("+", 1)[0] == "host" and not _foreign_paths(machine)
+    cache_dir = ""
+    if choices.cache_dir:
+        cache_dir = target_venv(choices.cache_dir, machine, here=here)
+        if here:
+            check_cache_dir(cache_dir)
+    resolved = replace(resolved, network=choices.network, cache_dir=cache_dir)
+    flag = "--no-cache" if resolved.installer == "uv" else "--no-cache-dir"
+    if choices.cache == "off":
+        notes.reasons.append(
+            f"The install keeps no download cache ({flag}, as you asked): a later install "
+            "downloads again."
+        )
+        return replace(resolved, cache="off")
+    if cache_dir:
+        notes.reasons.append(
+            f"Downloads are cached in {cache_dir} (--cache-dir), so every install that names it "
+            "reuses them"
+            + (
+                ": uv links the files from it into the venv where both are on one filesystem."
+                if resolved.installer == "uv"
+                else "."
+            )
+        )
+    download, installed = estimate_size(resolved.backend)
+    if choices.cache == "keep" or resolved.build == "source" or not (download or installed):
+        return resolved
+    if here:
+        where = cache_mod.measure(resolved.venv, cache_mod.cache_dir_of(resolved, machine.os.name))
+    elif machine.disk.free:
+        at = machine.disk.path or "the target"
+        where = cache_mod.Where(machine.disk.free, machine.disk.free, True, at, at)
+    else:
+        return resolved  # free disk unknown: keep the cache
+    fit = cache_mod.fit(
+        resolved.installer, installed, download, where.free_venv, where.free_cache, where.same_fs
+    )
+    if fit != "off":
+        return resolved  # "full": pre-flight refuses the plan, naming what it needs
+    extra = cache_mod.cache_bytes(resolved.installer, installed, download, where.same_fs)
+    need = cache_mod.install_bytes(installed, download)
+    fmt = cache_mod.fmt_bytes
+    short = (
+        f"only {fmt(where.free_venv)} free at {where.venv_at}"
+        if where.same_fs
+        else f"only {fmt(where.free_cache)} free at {where.cache_at}, where the cache is"
+    )
+    notes.warnings.append(
+        f"Disk is short for keeping {resolved.installer}'s download cache ({short}; the install "
+        f"needs about {fmt(need)}, the cache {fmt(extra)} more), so it installs without one "
+        f"({flag}): a later install downloads again. Free some space, or pass --cache-dir on "
+        "a larger disk, to keep it."
+    )
+    return replace(resolved, cache="off")
+
+
 def _general_warnings(machine: Machine, resolved: Resolved, notes: _Notes) -> None:
     GB = 1_000_000_000
     _, disk_need = estimate_size(resolved.backend)
     if machine.disk.free and disk_need and machine.disk.free < disk_need + 2 * GB:
         notes.warnings.append(
             f"Only {machine.disk.free / GB:.1f} GB free at {machine.disk.path or 'the target'}; "
-            f"this install needs about {disk_need / GB:.1f} GB plus room for pip's cache."
+            f"this install needs about {disk_need / GB:.1f} GB plus room for the download."
         )
     if machine.memory.total and machine.memory.total < 4 * GB:
         notes.warnings.append(
@@ -1033,15 +1162,17 @@ def _package_options(release: Release | None, res: Resolution) -> tuple[Option, 
 
 
 def _installer_options(machine: Machine) -> tuple[Option, ...]:
-    uv = machine.tool("uv")
-    uv_ok = uv.found or not machine.source.startswith("host")
+    why_not = uv_for_target(machine)
+    uv_ok = not why_not or not machine.source.startswith("host")
     return (
-        Option("pip", "pip", recommended=not uv.found, why="comes with Python"),
+        Option("pip", "pip", recommended=bool(why_not), why="comes with Python"),
         Option(
             "uv",
             "uv",
             available=uv_ok,
-            recommended=uv.found,
-            why="much faster venv and install" if uv_ok else "uv is not installed here",
+            recommended=not why_not,
+            why="much faster venv and install; a second install reuses its cache"
+            if uv_ok
+            else why_not,
         ),
     )

@@ -102,6 +102,35 @@ def _fallback(step: Step) -> Step:
     return Step(step.id, step.title, step.fallback, env=step.env, cwd=step.cwd)
 
 
+UV_NAMES = ("uv", "uv.exe")
+UV_INSTALL_URL = "https://docs.astral.sh/uv/getting-started/installation/"
+
+
+def uv_program(plan: Plan) -> str:
+    """The uv the plan's steps run ("" when none does)."""
+    for step in plan.steps:
+        for argv in (step.argv, step.fallback):
+            if argv and argv[0].replace("\\", "/").rsplit("/", 1)[-1].lower() in UV_NAMES:
+                return argv[0]
+    return ""
+
+
+def needs_lines(plan: Plan) -> list[str]:
+    """Comment text naming what the commands need beyond the target's Python: uv, when they run
+    it (the plan names it by the path it was found at, on the machine the plan was made for)."""
+    uv = uv_program(plan)
+    if not uv:
+        return []
+    from wizard.machine.toolchain import MIN_UV
+
+    least = ".".join(map(str, MIN_UV))
+    where = f"at {uv}" if ("/" in uv or "\\" in uv) else "on PATH"
+    return [
+        f"Needs uv {least} or newer {where}: 'pip install uv' (or {UV_INSTALL_URL}) gets it; "
+        "or make the plan with --installer pip."
+    ]
+
+
 def render_sh(plan: Plan) -> str:
     """A POSIX sh script (dash, bash, zsh; run as a file or piped to sh) that does what the runner
     does: the same isolation, a private TMPDIR removed at the end, the same steps."""
@@ -109,6 +138,7 @@ def render_sh(plan: Plan) -> str:
         "#!/bin/sh",
         f"# torch-wizard plan: {summary(plan)}",
         "# POSIX sh: 'sh plan.sh' or piped to sh. Stops at the first failing step.",
+        *(f"# {line}" for line in needs_lines(plan)),
         "set -eu",
         *sh_preamble(),
         "# A private temporary directory for the steps, removed at the end.",
@@ -138,6 +168,7 @@ def render_sh(plan: Plan) -> str:
 def render_ps1(plan: Plan) -> str:
     out = [
         f"# torch-wizard plan: {summary(plan)}",
+        *(f"# {line}" for line in needs_lines(plan)),
         "$ErrorActionPreference = 'Stop'",
         *ps1_preamble(),
         "# A private temporary directory for the steps, removed at the end.",

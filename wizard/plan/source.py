@@ -27,8 +27,9 @@ from packaging.version import InvalidVersion, Version
 
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
+from wizard.plan.cache import cached_network
 from wizard.plan.isolation import pip_argv, pip_env
-from wizard.plan.model import Choices, Estimate, Resolved, Step
+from wizard.plan.model import Choices, Estimate, Network, Resolved, Step
 
 Kind = Literal["cpu", "cuda", "rocm", "xpu"]
 CloneMode = Literal["clone", "fetch", "local"]
@@ -43,6 +44,11 @@ ENV_ONLY = frozenset({"MAX_JOBS", "DEBUG", "REL_WITH_DEB_INFO", "PYTORCH_ROCM_AR
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _ARCH_RE = re.compile(r"^\d+\.\d+[af]?(\+PTX)?$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{7,40}$")
+
+
+def _net(resolved: Resolved) -> Network:
+    """The host's network settings with the plan's cache choice (``wizard.plan.wheel.step_network``)."""
+    return cached_network(resolved.network, resolved.cache_dir, resolved.cache)
 
 
 @dataclass(frozen=True)
@@ -616,7 +622,7 @@ def source_steps(
             Step(
                 "requirements",
                 "Install the build requirements",
-                pip_argv(venv_python, resolved.network, "-r", "requirements.txt"),
+                pip_argv(venv_python, _net(resolved), "-r", "requirements.txt"),
                 env=pip_env(machine.os.name),
                 cwd=where,
                 progress="pip",
@@ -631,7 +637,7 @@ def source_steps(
             Step(
                 "upgrade-pip",
                 f"Make sure pip is {pip_min} or newer (pip install --group)",
-                pip_argv(venv_python, resolved.network, f"pip>={pip_min}"),
+                pip_argv(venv_python, _net(resolved), f"pip>={pip_min}"),
                 env=pip_env(machine.os.name),
             )
         )
@@ -639,7 +645,7 @@ def source_steps(
             Step(
                 "requirements",
                 "Install the build requirements",
-                pip_argv(venv_python, resolved.network, "--group", group),
+                pip_argv(venv_python, _net(resolved), "--group", group),
                 env=pip_env(machine.os.name),
                 cwd=where,
                 progress="pip",
@@ -726,7 +732,7 @@ def source_plan(
             Step(
                 "build",
                 title,
-                pip_argv(venv_python, resolved.network, "--no-build-isolation", "-v", *editable),
+                pip_argv(venv_python, _net(resolved), "--no-build-isolation", "-v", *editable),
                 env={**env, **pip_env(machine.os.name)},
                 cwd=where,
                 progress="ninja",

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from wizard.catalog import Catalog
 from wizard.machine.model import Machine
+from wizard.plan.cache import cache_dir_of, cached_network
 from wizard.plan.isolation import pip_argv, pip_env
-from wizard.plan.model import Choices, Estimate, Plan, Resolved, Step
+from wizard.plan.model import Choices, Estimate, Network, Plan, Resolved, Step
 from wizard.plan.recommend import Resolution, backend_label, estimate_size
 
 # pip >= 24.1 prints machine-readable `Progress N of M` lines with --progress-bar raw; the pip a
@@ -57,6 +58,12 @@ def _venv_exists(resolved: Resolved, machine: Machine) -> bool:
     return (Path(resolved.venv) / "pyvenv.cfg").is_file()
 
 
+def step_network(resolved: Resolved) -> Network:
+    """The network settings every installer step gets: the host's, with the plan's cache
+    (``--cache-dir``, or the cache turned off) in place of the host's cache settings."""
+    return cached_network(resolved.network, resolved.cache_dir, resolved.cache)
+
+
 def requirement_specs(resolved: Resolved) -> list[str]:
     return [f"{name}=={ver}" if ver else name for name, ver in resolved.packages.items()]
 
@@ -78,7 +85,7 @@ def create_venv_step(machine: Machine, resolved: Resolved) -> Step:
             "create-venv",
             f"Create the virtual environment {resolved.venv} (uv)",
             tuple(argv),
-            env=dict(resolved.network.uv_env),
+            env=dict(step_network(resolved).uv_env),
         )
     return Step(
         "create-venv",
@@ -88,7 +95,7 @@ def create_venv_step(machine: Machine, resolved: Resolved) -> Step:
 
 
 def _pip(machine: Machine, resolved: Resolved, *args: str) -> tuple[str, ...]:
-    return pip_argv(venv_python(machine, resolved.venv), resolved.network, *args)
+    return pip_argv(venv_python(machine, resolved.venv), step_network(resolved), *args)
 
 
 def upgrade_pip_step(machine: Machine, resolved: Resolved) -> Step:
@@ -130,12 +137,13 @@ def install_step(machine: Machine, resolved: Resolved) -> Step:
             *specs,
             *index,
             *pre,
+            *(["--no-cache"] if resolved.cache == "off" else []),
         ]
         return Step(
             "install-torch",
             title,
             tuple(argv),
-            env=dict(resolved.network.uv_env),
+            env=dict(step_network(resolved).uv_env),
             progress="uv",
         )
     common = (*specs, *index, *pre)
@@ -167,6 +175,19 @@ def verify_step(machine: Machine, resolved: Resolved) -> Step:
         "Verify: import torch, find the device, run a small matmul",
         argv,
         cwd=resolved.venv,
+    )
+
+
+def _uv_reason(machine: Machine, resolved: Resolved) -> str:
+    text = "uv creates the venv and installs much faster than pip"
+    if resolved.cache == "off":
+        return text + "."
+    here = machine.source.split("+", 1)[0] == "host"
+    where = f" ({cache_dir_of(resolved, machine.os.name)})" if here else ""
+    return (
+        f"{text}; it keeps what it downloads unpacked in its cache{where} and links the files "
+        "into the venv, so another install of this torch on the machine downloads and unpacks "
+        "nothing."
     )
 
 
@@ -207,7 +228,7 @@ def build_plan(machine: Machine, choices: Choices, res: Resolution, cat: Catalog
                 "doubles the install time; Python compiles what it imports on first use."
             )
         else:
-            reasons.append("uv creates the venv and installs much faster than pip.")
+            reasons.append(_uv_reason(machine, resolved))
         if resolved.network.sources:
             reasons.append(
                 "Network settings of this host's pip/uv configuration, passed to each step "

@@ -5,8 +5,16 @@
   redraws, strips ANSI escapes, and bounds memory: a line longer than ``max_line`` is cut.
 - ``ProgressParser`` reads pip's ``--progress-bar raw`` lines (pip >= 24.1: ``Progress N of M`` on
   stdout, at most every 0.25 s, for downloads over 512 KiB; pip/_internal/cli/progress_bars.py),
-  naming the file from the preceding ``Downloading <url> (<size>)`` line, and ninja's ``[N/M]``
-  counters.
+  naming the file from the preceding ``Downloading <url> (<size>)`` line, uv's download lines, and
+  ninja's ``[N/M]`` counters.
+
+uv draws its progress bars only on a terminal; through a pipe it prints one line when a download
+over 1 MiB (or of unknown size) starts, ``Downloading torch (182.9MiB)``, and one when it ends,
+`` Downloaded torch`` (astral-sh/uv#11165), and no byte counts in between: no option or variable
+turns byte progress on without a terminal (astral-sh/uv#1566 asks for machine-readable output).
+So a uv step's progress counts whole downloads: ``done`` is the bytes of the downloads that
+finished, ``total`` the bytes of all announced so far (a size is uv's, rounded to 0.1 of its
+binary unit), the label names what is still downloading. ``Prepared N packages`` ends it.
 """
 
 from __future__ import annotations
@@ -104,7 +112,49 @@ _PIP_PROGRESS = re.compile(r"^Progress (\d+) of (\d+)$")
 _PIP_DOWNLOAD = re.compile(r"^\s*(?:Downloading|Resuming download) (\S+)")
 # pip -v indents a build backend's output by two spaces (source builds: pip install -v .)
 _NINJA = re.compile(r"^\s*\[(\d+)/(\d+)\]\s")
-_UV_DOWNLOAD = re.compile(r"^\s*Downloading (\S+) \(([^)]+)\)$")
+_UV_DOWNLOAD = re.compile(r"^\s*Downloading (\S+)(?: \(([\d.]+) ?([KMGT]?i?B)\))?$")
+_UV_DOWNLOADED = re.compile(r"^\s*Downloaded (\S+)$")
+_UV_PREPARED = re.compile(r"^\s*Prepared \d+ packages? in ")
+_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
+
+
+def uv_size(number: str, unit: str) -> int:
+    """ "182.9", "MiB" -> bytes (uv's ``human_readable_bytes``: binary units, one decimal)."""
+    return round(float(number) * _UNITS.get(unit, 1))
+
+
+class UvDownloads:
+    """uv's download start and end lines, as whole-download progress (module docstring)."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[str, int] = {}  # name -> bytes (0: size unknown)
+        self.finished: set[str] = set()
+
+    def reading(self) -> Reading:
+        done = sum(self.sizes[n] for n in self.finished)
+        total = sum(self.sizes.values())
+        waiting = [
+            n for n in sorted(self.sizes, key=lambda n: -self.sizes[n]) if n not in self.finished
+        ]
+        count = f"{len(self.finished)} of {len(self.sizes)} downloads"
+        label = f"{', '.join(waiting)} ({count})" if waiting else count
+        return Reading(done, total, label)
+
+    def read(self, line: str) -> Reading | None:
+        m = _UV_DOWNLOAD.match(line)
+        if m:
+            name, number, unit = m.groups()
+            self.sizes[name] = uv_size(number, unit) if number else 0
+            self.finished.discard(name)
+            return self.reading()
+        m = _UV_DOWNLOADED.match(line)
+        if m and m.group(1) in self.sizes:
+            self.finished.add(m.group(1))
+            return self.reading()
+        if _UV_PREPARED.match(line) and self.sizes:
+            self.finished.update(self.sizes)
+            return self.reading()
+        return None
 
 
 def _file_label(url: str) -> str:
@@ -118,6 +168,7 @@ class ProgressParser:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.label = ""
+        self.uv = UvDownloads()
 
     def read(self, line: str) -> tuple[Reading | None, bool]:
         if self.kind == "pip":
@@ -129,10 +180,7 @@ class ProgressParser:
                 self.label = _file_label(m.group(1))
                 return Reading(0, 0, self.label), False
         elif self.kind == "uv":
-            m = _UV_DOWNLOAD.match(line)
-            if m:
-                self.label = m.group(1)
-                return Reading(0, 0, self.label), False
+            return self.uv.read(line), False
         elif self.kind == "ninja":
             m = _NINJA.match(line)
             if m:

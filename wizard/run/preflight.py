@@ -4,7 +4,11 @@
   prefix (PEP 668: never install into a system interpreter; the plan always uses a venv).
 - The interpreter that creates the venv can: ``python -m venv`` needs ``ensurepip`` (Debian and
   Ubuntu split it into ``python3.X-venv``), otherwise name the package or offer uv / virtualenv.
-- Enough free disk where the venv goes: the plan's estimate plus room for pip's cache.
+- Enough free disk where the venv goes: the plan's estimate plus room for the download; and, when
+  the plan keeps the installer's download cache, room for that too, where the cache is
+  (``wizard.plan.cache``: uv's cache on the venv's filesystem costs next to nothing, since the
+  venv's files are hardlinks of it). A plan made with too little room for the cache installs
+  without one; a saved plan that keeps it is refused here when the room has gone since.
 - uv, when the plan's steps run it, exists here: an absolute path (the uv detection found) must be
   an executable file, a bare ``uv`` (a plan made without one) must be on ``PATH``.
 
@@ -21,37 +25,47 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from wizard.plan import cache as cache_mod
+from wizard.plan.cache import CACHE_MARGIN as CACHE_MARGIN
+from wizard.plan.cache import GB as GB
+from wizard.plan.cache import MB as MB
+from wizard.plan.cache import existing_parent as existing_parent
 from wizard.plan.model import Plan, Step
 
-GB = 1_000_000_000
-MB = 1_000_000
-# Beyond the installed size: pip's HTTP cache keeps the downloaded wheels, and unpacking needs a
-# temporary copy; uv's cache behaves the same. At least this much, or the download size if larger.
-CACHE_MARGIN = 300 * MB
 DEBIAN_LIKE = ("debian", "ubuntu")
-
-
-def _fmt(n: int) -> str:
-    return f"{n / GB:.1f} GB" if n >= GB else f"{n / MB:.0f} MB"
+_fmt = cache_mod.fmt_bytes
 
 
 def disk_problem(free: int, installed: int, download: int, where: str) -> str:
-    """Pure: "" when ``free`` bytes hold the install plus the cache margin."""
-    need = installed + max(download, CACHE_MARGIN)
+    """Pure: "" when ``free`` bytes hold the install plus room for the download."""
+    need = cache_mod.install_bytes(installed, download)
     if free >= need:
         return ""
     return (
         f"only {_fmt(free)} free at {where} but this install needs about {_fmt(need)} "
         f"({_fmt(installed)} installed plus {_fmt(max(download, CACHE_MARGIN))} for the download "
-        "cache): free some space or choose another --venv"
+        "while it installs): free some space or choose another --venv"
     )
 
 
-def existing_parent(path: Path) -> Path:
-    p = path
-    while not p.exists() and p != p.parent:
-        p = p.parent
-    return p
+def cache_problem(plan: Plan, where: cache_mod.Where) -> str:
+    """ "" unless the plan keeps its download cache and the disk has no room for it as well."""
+    c, est = plan.choice, plan.estimate
+    if c.cache == "off" or c.build == "source" or not (est.disk or est.download):
+        return ""
+    fit = cache_mod.fit(
+        c.installer, est.disk, est.download, where.free_venv, where.free_cache, where.same_fs
+    )
+    if fit != "off":
+        return ""
+    extra = cache_mod.cache_bytes(c.installer, est.disk, est.download, where.same_fs)
+    at = where.venv_at if where.same_fs else where.cache_at
+    free = where.free_venv if where.same_fs else where.free_cache
+    return (
+        f"only {_fmt(free)} free at {at}: the install fits, but not {c.installer}'s download "
+        f"cache ({_fmt(extra)} more) that this plan keeps: make the plan again (with this little "
+        "room it installs without a cache), pass --no-cache, or free some space"
+    )
 
 
 def free_bytes(path: Path) -> int:
@@ -188,6 +202,16 @@ def check_plan(plan: Plan, free: Callable[[Path], int] = free_bytes) -> list[str
     est = plan.estimate
     if est.disk or est.download:
         p = disk_problem(free(venv), est.disk, est.download, str(existing_parent(venv)))
+        if not p and plan.choice.cache == "keep":
+            cache_dir = Path(cache_mod.cache_dir_of(plan.choice, plan.target.os.name)).expanduser()
+            where = cache_mod.Where(
+                free(venv),
+                free(cache_dir),
+                cache_mod.same_filesystem(venv, cache_dir),
+                str(existing_parent(venv)),
+                str(existing_parent(cache_dir)),
+            )
+            p = cache_problem(plan, where)
         if p:
             problems.append(p)
     return problems

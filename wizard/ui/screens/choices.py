@@ -67,8 +67,8 @@ def selected_value(options: Options, name: str) -> str:
         return c.channel
     if name == "build":
         return c.build
-    if name == "installer":
-        return c.installer
+    if name == "installer":  # "auto" shows what it resolved to
+        return r.installer if r else c.installer
     if name == "torch":
         return r.torch if r else c.torch
     if name == "backend":
