@@ -1058,7 +1058,7 @@ def explore(machine: Machine, choices: Choices, catalog: Catalog | None = None) 
     return Options(
         choices=res.choices,
         resolved=res.resolved,
-        channels=_channel_options(cat, machine, choices),
+        channels=_channel_options(cat, machine, choices, res),
         versions=_version_options(cat, machine, res),
         backends=_backend_options(cat, machine, res),
         packages=_package_options(release, res),
@@ -1077,16 +1077,31 @@ def explore(machine: Machine, choices: Choices, catalog: Catalog | None = None) 
     )
 
 
-def _channel_options(cat: Catalog, machine: Machine, choices: Choices) -> tuple[Option, ...]:
+def _jetson_route_versions(
+    cat: Catalog, machine: Machine, res: Resolution | None
+) -> tuple[str, ...] | None:
+    """The torch versions on this Jetson's wheel index, or None when the plan is not a Jetson
+    wheel route (the catalog's releases then decide)."""
+    if res is None or not res.variant.startswith("jetson"):
+        return None
+    route = cat.jetson(machine.board.jetpack) if machine.board.jetpack else None
+    return route.torch if route is not None else ()
+
+
+def _channel_options(
+    cat: Catalog, machine: Machine, choices: Choices, res: Resolution | None = None
+) -> tuple[Option, ...]:
     out = []
     labels = {"stable": "Stable", "test": "Test (release candidate)", "nightly": "Nightly"}
+    jetson = _jetson_route_versions(cat, machine, res)
     for ch in CHANNELS:
         rels = cat.releases(ch)
         fits = [r for r in rels if not _release_fits(r, machine)]
         why = f"torch {fits[0].version}" if fits else "no build for this machine"
-        out.append(
-            Option(ch, labels[ch], available=bool(fits), recommended=ch == "stable", why=why)
-        )
+        ok = bool(fits)
+        if jetson is not None and ch != "stable":
+            ok, why = False, "the Jetson index has release builds only"
+        out.append(Option(ch, labels[ch], available=ok, recommended=ch == "stable", why=why))
     return tuple(out)
 
 
@@ -1095,8 +1110,11 @@ def _version_options(cat: Catalog, machine: Machine, res: Resolution) -> tuple[O
     auto = res.resolved.torch
     if res.choices.torch:  # what would be recommended without the user's pick
         auto = resolve(machine, replace(res.choices, torch=""), cat, strict=False).resolved.torch
+    jetson = _jetson_route_versions(cat, machine, res)
     for r in cat.releases(res.resolved.channel):
         why_not = _release_fits(r, machine)
+        if jetson is not None and r.version not in jetson:
+            why_not = f"not on the Jetson index for JetPack {machine.board.jetpack}"
         out.append(
             Option(
                 r.version,
