@@ -31,10 +31,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def add_target_options(p: argparse.ArgumentParser) -> None:
+def add_target_options(p: argparse.ArgumentParser, *, many: bool = False) -> None:
+    """``many``: --profile may be given more than once (one target each: wheelhouse)."""
     g = p.add_argument_group("target machine (default: this one)")
     g.add_argument("--root", metavar="DIR", help="detect from a fixture machine root")
-    g.add_argument("--profile", metavar="FILE", help="a profile saved by 'detect --json'")
+    if many:
+        g.add_argument(
+            "--profile",
+            metavar="FILE",
+            action="append",
+            help="a profile saved by 'detect --json' (repeat for more machines)",
+        )
+    else:
+        g.add_argument("--profile", metavar="FILE", help="a profile saved by 'detect --json'")
     g.add_argument("--os", choices=("linux", "windows", "macos"), dest="target_os")
     g.add_argument("--arch", choices=("x86_64", "aarch64", "arm64", "armv7l", "i686"))
     g.add_argument("--python", metavar="X.Y", dest="target_python")
@@ -45,6 +54,11 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
 
 def add_choice_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("choices (default: recommended)")
+    g.add_argument(
+        "--config",
+        metavar="FILE",
+        help="an answers file (TOML) whose keys are these options' names; flags win over it",
+    )
     g.add_argument("--channel", help="stable (default), test or nightly")
     g.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu")
     g.add_argument("--torch", metavar="VERSION", help="torch version (default: newest that fits)")
@@ -97,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     # Options given before the subcommand must survive it: subparsers only set what they are given.
     quiet = argparse.SUPPRESS
+    quiet_kw: dict[str, Any] = {"argument_default": quiet}
 
     d = sub.add_parser("detect", help="show the machine profile", argument_default=quiet)
     d.add_argument("--json", action="store_true", default=False)
@@ -115,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--log", metavar="FILE", default=None, help="where to write the log")
     add_target_options(ins)
     add_choice_options(ins)
+
+    cfg = sub.add_parser("config", help="the user config", **quiet_kw)
+    cfg.add_argument("config_command", choices=("path",), metavar="path")
 
     doc = sub.add_parser("doctor", help="check an existing environment", argument_default=quiet)
     doc.add_argument("--json", action="store_true", default=False)

@@ -26,6 +26,24 @@ def target_from_args(args: argparse.Namespace) -> Machine:
 
 
 def choices_from_args(args: argparse.Namespace) -> Choices:
+    """The choices: each option from its flag, else the answers file (``--config``), else the user
+    config, else the default (``wizard.answers.layered``); then the host's network settings when
+    the plan is for this machine."""
+    from wizard.answers import layered
+
+    merged = layered(args)
+    choices = build_choices(merged)
+    if not any(_get(merged, name) for name in ("root", "profile", "target_os")):
+        from wizard.plan.isolation import host_network
+
+        # this machine: its network and trust settings travel along
+        choices = replace(choices, network=host_network())
+    return choices
+
+
+def build_choices(args: argparse.Namespace) -> Choices:
+    """``Choices`` from option values alone (no files, no network settings); UsageError for a value
+    the command line refuses."""
     packages: tuple[str, ...] = ()
     raw = _get(args, "packages", "")
     if raw:
@@ -60,13 +78,8 @@ def choices_from_args(args: argparse.Namespace) -> Choices:
         raise UsageError(
             "--cache-dir and --no-cache contradict each other: give one (a cache there, or none)"
         )
-    network = Network()
-    if not any(_get(args, name) for name in ("root", "profile", "target_os")):
-        from wizard.plan.isolation import host_network
-
-        network = host_network()  # this machine: its network and trust settings travel along
     return Choices(
-        network=network,
+        network=Network(),
         channel=_get(args, "channel", "stable"),
         backend=_get(args, "backend", "auto"),
         torch=_get(args, "torch", ""),
