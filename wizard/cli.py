@@ -168,8 +168,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = _unknown_option(parser, given)
     if unknown:
         parser.error(f"unknown option {unknown}")
+    from wizard import streams
+
+    closed = streams.prepare()  # closed stdin/stderr get /dev/null; a closed stdout is refused
+    if closed:
+        print(f"{PROG}: {closed}", file=sys.stderr)
+        return 2
     args = parser.parse_args(given)
     command = args.command or "ui"
+    if command != "ui":  # the wizard draws through Textual's own driver
+        streams.guard_stdout()
     try:
         module = importlib.import_module(f"wizard.commands.{command}")
         return int(module.run(args))
@@ -180,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        streams.silence()
         return 0
 
 

@@ -8,6 +8,7 @@ failed, 2 for bad input or a pre-flight problem (nothing was run), 130 when canc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal, Protocol, TextIO
 
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
@@ -457,16 +458,44 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n < 1e9 else f"{n / 1e9:.2f} GB"
 
 
+class _Writer(Protocol):
+    def write(self, text: str, /) -> int: ...
+    def flush(self) -> None: ...
+
+
 class ConsolePrinter:
     """Prints events for a person: a header per step, the output, sparse progress, the outcome."""
 
     def __init__(self, plan: Plan, out: TextIO, err: TextIO) -> None:
         self.plan = plan
-        self.out = out
+        self.out: _Writer = out
         self.err = err
         self._shown: dict[tuple[int, str], int] = {}
+        self.out_failed = False
 
     def __call__(self, ev: Event) -> None:
+        """Print ``ev``. Output that stdout cannot take (text its encoding cannot hold, a full
+        disk) never stops the run: unencodable text is escaped, and after a failed write the
+        printer says so once on stderr and prints only the outcome there (the log has it all)."""
+        from wizard.streams import OutputError
+
+        if self.out_failed and not isinstance(ev, Finished):
+            return
+        try:
+            self._print(ev)
+        except OutputError as err:
+            if err.unencodable:
+                self.out = _Escaping(self.out)
+                with contextlib.suppress(OutputError):
+                    self._print(ev)
+                return
+            self.out_failed = True
+            self.err.write(f"{PROG}: {err}; the run goes on and its log has everything\n")
+            if isinstance(ev, Finished):
+                self.out = self.err
+                self._print(ev)
+
+    def _print(self, ev: Event) -> None:
         if isinstance(ev, StepStarted):
             n = len(self.plan.steps)
             self.out.write(
@@ -505,6 +534,9 @@ class ConsolePrinter:
         else:
             for p in ev.problems[1:]:
                 self.err.write(f"{PROG}: also: {p}\n")
+            if ev.failed_step == "preflight":  # one line: the problem, and that nothing ran
+                self.err.write(f"{PROG}: {ev.message}; nothing was run and nothing was written\n")
+                return
             self.err.write(f"{PROG}: {ev.message}\n")
             if ev.venv_note:
                 self.err.write(f"{PROG}: {ev.venv_note}\n")
@@ -512,6 +544,33 @@ class ConsolePrinter:
             self.out.write(f"Log: {ev.log_path}\n")
         if ev.receipt_path:
             self.out.write(f"Receipt: {ev.receipt_path}\n")
+
+
+class _Escaping:
+    """A stream that writes what its encoding cannot hold as backslash escapes."""
+
+    def __init__(self, inner: _Writer) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        enc = getattr(self._inner, "encoding", None) or "utf-8"
+        return self._inner.write(text.encode(enc, "backslashreplace").decode(enc))
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+
+def announce(plan: Plan, out: TextIO) -> None:
+    """The first line of a run, written before anything runs: it says what is about to happen,
+    and a stdout that cannot take it (closed, a full disk, an encoding that cannot show the
+    venv's path) stops the command here, with nothing written (``OutputError``, exit 2)."""
+    c = plan.choice
+    n = len(plan.steps)
+    out.write(
+        f"Plan: {n} step{'s' if n != 1 else ''}, torch {c.torch or '(source)'} ({c.backend}) "
+        f"into {c.venv} with {c.installer}\n"
+    )
+    out.flush()
 
 
 def exit_code(fin: Finished) -> int:
@@ -560,5 +619,6 @@ def run(args: argparse.Namespace) -> int:
     from wizard.run.runner import Runner, run_sync
 
     runner = Runner(plan, log_path=getattr(args, "log", None) or None)
+    announce(plan, sys.stdout)
     fin = run_sync(plan, ConsolePrinter(plan, sys.stdout, sys.stderr), runner=runner)
     return exit_code(fin)

@@ -156,8 +156,17 @@ def cached_network(network: Network, cache_dir: str, cache: str) -> Network:
 
 
 def existing_parent(path: Path) -> Path:
+    """The nearest folder of ``path`` (itself included) that exists; a name too long to look up
+    counts as absent."""
     p = path
-    while not p.exists() and p != p.parent:
+
+    def exists(q: Path) -> bool:
+        try:
+            return q.exists()
+        except OSError:
+            return False
+
+    while not exists(p) and p != p.parent:
         p = p.parent
     return p
 

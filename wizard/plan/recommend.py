@@ -209,9 +209,11 @@ def check_venv_path(path: str, machine: Machine) -> None:
     Linux, say) is not judged by this host's rules."""
     if machine.source.startswith("profile:") or _foreign_paths(machine):
         return  # a path on another machine: nothing to check here
-    from wizard.run.preflight import system_prefixes, venv_problem
+    from wizard.run.preflight import path_problem, system_prefixes, venv_problem
 
-    problem = venv_problem(Path(path).expanduser(), creates=True, prefixes=system_prefixes())
+    problem = path_problem(path) or venv_problem(
+        Path(os.path.expanduser(path)), creates=True, prefixes=system_prefixes()
+    )
     if problem:
         raise UsageError(problem)
 

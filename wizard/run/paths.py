@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -64,3 +65,95 @@ def new_log_path(plan: Plan, directory: Path, now: float | None = None) -> Path:
 
 def receipt_path(venv: str | os.PathLike[str]) -> Path:
     return Path(venv) / RECEIPT_NAME
+
+
+def home_problem(platform: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """ "" unless the default log folder would land in ``/``: on Linux and other Unixes an empty
+    ``HOME`` without an absolute ``XDG_STATE_HOME`` makes ``~`` the root folder (``/.local``)."""
+    platform = platform or sys.platform
+    env = os.environ if env is None else env
+    if platform.startswith("win") or platform == "darwin":
+        return ""
+    if os.path.isabs(env.get("XDG_STATE_HOME", "")) or env.get("HOME", None) != "":
+        return ""
+    return (
+        "HOME is set but empty, so torch-wizard has no folder for its logs (they would go to "
+        "/.local): set HOME to your home folder or XDG_STATE_HOME to a folder you can write"
+    )
+
+
+def _blocker(folder: Path) -> tuple[Path, str]:
+    """The nearest existing part of ``folder`` and what stops a folder being made there ("")."""
+    p = folder
+    while True:
+        try:
+            if p.exists() or p == p.parent:
+                break
+        except OSError:
+            pass
+        p = p.parent
+    if not p.is_dir():
+        return p, "is a file, not a folder"
+    if not os.access(p, os.W_OK):
+        return p, "is not writable"
+    return p, ""
+
+
+def state_problem(
+    log_path: Path, lock_path: Path, *, log_given: bool = False, default_state: bool = True
+) -> str:
+    """ "" when the run can write its log at ``log_path`` and its lock at ``lock_path``, else one
+    sentence naming where and the fix. Nothing is created: a pre-flight check."""
+    if default_state:
+        problem = home_problem()
+        if problem:
+            return problem
+    state_fix = (
+        "set XDG_STATE_HOME to a folder you can write"
+        if default_state and not sys.platform.startswith("win") and sys.platform != "darwin"
+        else "choose a state folder you can write"
+    )
+    if log_given:
+        if log_path.is_dir():
+            return (
+                f"--log {log_path} is a folder: give a file name, e.g. --log "
+                f"{log_path / 'install.log'}"
+            )
+        where, why = _blocker(log_path.parent)
+        if why:
+            return (
+                f"cannot write the log {log_path}: {where} {why}; pass --log with a file in a "
+                "folder you can write"
+            )
+    else:
+        where, why = _blocker(log_path.parent)
+        if why:
+            return f"cannot write the log under {log_path.parent}: {where} {why}; {state_fix}"
+    where, why = _blocker(lock_path.parent)
+    if why:
+        return f"cannot keep the run's lock under {lock_path.parent}: {where} {why}; {state_fix}"
+    return ""
+
+
+def missing_folders(*folders: Path) -> list[Path]:
+    """The folders (and their parents) of ``folders`` that do not exist yet, deepest first."""
+    out: list[Path] = []
+    for folder in folders:
+        p = folder
+        while p != p.parent:
+            try:
+                if p.exists():
+                    break
+            except OSError:
+                break
+            if p not in out:
+                out.append(p)
+            p = p.parent
+    return sorted(out, key=lambda q: len(q.parts), reverse=True)
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove those of ``folders`` (deepest first) that exist and are empty."""
+    for p in folders:
+        with contextlib.suppress(OSError):
+            p.rmdir()

@@ -54,7 +54,7 @@ from wizard.run.events import (
 )
 from wizard.run.lines import LineSplitter, ProgressParser, Reading
 from wizard.run.lock import VenvBusy, VenvLock
-from wizard.run.paths import log_dir, new_log_path
+from wizard.run.paths import log_dir, missing_folders, new_log_path, remove_empty
 from wizard.run.verify import MARKER, VerifyReport, diagnose, parse_report
 
 CHUNK = 64 * 1024
@@ -80,6 +80,13 @@ class _StepRun:
 
 
 def _venv_before(venv: Path) -> str:
+    try:
+        return _venv_state(venv)
+    except (OSError, ValueError):
+        return "absent"  # a path that cannot be looked at: pre-flight names why
+
+
+def _venv_state(venv: Path) -> str:
     if not venv.exists() and not venv.is_symlink():
         return "absent"
     if venv.is_dir():
@@ -226,6 +233,7 @@ class Runner:
     ) -> None:
         self.plan = plan
         self.log_path = Path(log_path) if log_path else new_log_path(plan, log_dir(state_dir))
+        self.log_given = bool(log_path)
         self.state_dir = state_dir
         self.step_timeout = step_timeout  # for steps without their own timeout; 0 = none
         self.stall_notice = stall_notice  # seconds of silence before a notice; 0 = never
@@ -267,7 +275,7 @@ class Runner:
             self._cancel_event.set()
         plan = self.plan
         t0 = time.monotonic()
-        venv = Path(plan.choice.venv).expanduser()
+        venv = Path(os.path.expanduser(plan.choice.venv))
         before = _venv_before(venv)
         # Pre-flight first: a plan that cannot start writes nothing, not even a log.
         problems: list[str] = []
@@ -277,13 +285,45 @@ class Runner:
             problems = await asyncio.to_thread(check_plan, plan)
         lock = VenvLock(venv, self.state_dir)
         if not problems:
+            from wizard.run.paths import state_problem
+
+            where = state_problem(
+                self.log_path,
+                lock.path,
+                log_given=self.log_given,
+                default_state=not self.state_dir,
+            )
+            problems = [where] if where else []
+        log: IO[bytes] | None = None
+        made = missing_folders(lock.path.parent, self.log_path.parent)
+        if not problems:
             try:
                 lock.acquire()
             except VenvBusy as err:
                 problems = [str(err)]
             except OSError as err:
                 problems = [
-                    f"cannot take the lock {lock.path} ({err.strerror}): check the state directory"
+                    f"cannot keep the run's lock at {lock.path} ({err.strerror}): "
+                    + (
+                        "set XDG_STATE_HOME to a folder you can write"
+                        if not self.state_dir
+                        else "choose a state folder you can write"
+                    )
+                ]
+        if not problems:
+            try:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                log = open(self.log_path, "ab")  # noqa: SIM115 (closed in _run)
+            except OSError as err:
+                lock.release()
+                remove_empty(made)  # the lock's folders, made a moment ago: nothing is left
+                problems = [
+                    f"cannot write the log {self.log_path} ({err.strerror}): "
+                    + (
+                        "pass --log with a file you can write"
+                        if self.log_given
+                        else "set XDG_STATE_HOME to a folder you can write"
+                    )
                 ]
         if problems:
             msg = problems[0] + (
@@ -307,20 +347,23 @@ class Runner:
             self.tmp_dir = tempfile.mkdtemp(
                 prefix="torch-wizard-run-", dir=base_tmp if os.path.isdir(base_tmp) else None
             )
-            async with contextlib.aclosing(self._run(venv, before, t0, lock)) as events:
+            if log is None:  # pragma: no cover - no problems means the log is open
+                raise RuntimeError("the log is not open")
+            async with contextlib.aclosing(self._run(venv, before, t0, lock, log)) as events:
                 async for ev in events:
                     yield ev
         finally:
+            if log is not None:
+                log.close()
             if self.tmp_dir:
                 shutil.rmtree(self.tmp_dir, ignore_errors=True)
             lock.release()
 
     async def _run(
-        self, venv: Path, before: str, t0: float, lock: VenvLock
+        self, venv: Path, before: str, t0: float, lock: VenvLock, opened: IO[bytes]
     ) -> AsyncGenerator[Event, None]:
         plan = self.plan
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
+        with opened as log:
             self._log_header(log)
             if lock.stale is not None:
                 self._log(
