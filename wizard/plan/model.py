@@ -25,7 +25,11 @@ CacheMode = Literal["keep", "off"]
 SourceProfile = Literal["release", "lean", "debug", "relwithdebinfo"]
 
 DEFAULT_INDEX_BASE = "https://download.pytorch.org/whl"
-DEFAULT_PACKAGES = ("torch", "torchvision", "torchaudio")  # also every package the wizard knows
+DEFAULT_PACKAGES = ("torch", "torchvision", "torchaudio")  # what a plan installs unless told
+# The rest of the PyTorch family, installed only when named in --packages; their pairings with
+# torch are in wizard/catalog/data/family.json (wizard.catalog.family).
+FAMILY_PACKAGES = ("torchao", "torchcodec")
+KNOWN_PACKAGES = DEFAULT_PACKAGES + FAMILY_PACKAGES  # every package --packages takes
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class Resolved:
     network: Network = field(default_factory=Network)
     cache_dir: str = ""  # absolute; "" = the installer's default cache (or the host's setting)
     cache: CacheMode = "keep"  # "off": install without keeping a cache (too little free disk)
+    # Requirements installed beside the packages, e.g. ("numpy<2",) for a torch built against
+    # NumPy 1.x (torch 2.2.2 on an Intel Mac).
+    constraints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,15 @@ from wizard.catalog import Catalog, Release
 from wizard.catalog.core import cuda_version, rocm_version, variant_kind
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
-from wizard.plan.model import DEFAULT_PACKAGES, Choices, Installer, Plan, Resolved
+from wizard.plan.model import (
+    DEFAULT_PACKAGES,
+    FAMILY_PACKAGES,
+    KNOWN_PACKAGES,
+    Choices,
+    Installer,
+    Plan,
+    Resolved,
+)
 
 CHANNELS = ("stable", "test", "nightly")
 BUILDS = ("wheel", "source")
@@ -255,6 +263,15 @@ def _release_fits(release: Release, machine: Machine) -> str:
     if not release.variants(key):
         return f"no wheels for {key}"
     minor = machine.python.minor
+    if machine.python.free_threaded and not release.supports_python(minor, free_threaded=True):
+        return f"no free-threaded wheels for Python {minor}t"
+    if key in release.platform_pythons and minor not in release.pythons_for(key):
+        shown = ", ".join(release.pythons_for(key))
+        return f"no wheels for Python {minor} on {key} (only {shown})"
+    if key == "windows-arm64" and key not in release.platform_pythons:
+        # Which Pythons have Windows ARM64 wheels is recorded per release (wheel tags); where
+        # the catalog has no record, say so rather than guess.
+        return "its Windows ARM64 wheel tags (which Pythons) are not confirmed in the catalog"
     if not release.supports_python(minor):
         return f"no wheels for Python {minor}"
     if machine.os.name == "linux" and machine.os.libc_version and release.glibc_min:
@@ -272,6 +289,24 @@ def _python_hint(cat: Catalog, channel: str, machine: Machine) -> str:
     fitting = [r for r in cat.releases(channel) if not _release_fits(r, machine)]
     if fitting:
         return f"the newest torch that supports Python {minor} here is {fitting[0].version}"
+    key = machine.platform_key
+    if machine.python.free_threaded:
+        has = [r.version for r in cat.releases(channel) if minor + "t" in r.pythons_ft]
+        if has:
+            return (
+                f"free-threaded Python {minor}t has torch wheels up to torch {has[0]} only, and "
+                "none of those installs here"
+            )
+        return f"no torch release has free-threaded (cp{minor.replace('.', '')}t) wheels"
+    recorded = sorted(
+        {p for r in cat.releases(channel) for p in r.platform_pythons.get(key, ())},
+        key=_version_key,
+    )
+    if recorded and minor not in recorded:
+        return (
+            f"no torch release has {key} wheels for Python {minor}: its wheels are for Python "
+            f"{', '.join(recorded)} only"
+        )
     newest = next(iter(cat.releases("stable")), None)
     if newest is not None and newest.requires_python:
         return (
@@ -347,13 +382,19 @@ def backend_fit(cat: Catalog, machine: Machine, release: Release, variant: str) 
         discrete = [g for g in machine.intel if g.discrete]
         if discrete:
             return Fit(True, f"{discrete[0].name or 'the Intel GPU'} is a discrete Intel GPU")
+        listed = [cat.xpu_integrated(g.pci_id) for g in machine.intel if cat.xpu_integrated(g.pci_id)]
+        if listed:
+            return Fit(
+                True,
+                f"{listed[0]} is on PyTorch's list of Intel GPUs the XPU wheels are validated on",
+            )
         if machine.intel:
             return Fit(False, "only integrated Intel graphics found, a poor fit for XPU wheels")
         return Fit(False, "no Intel GPU found")
     return Fit(False, "unknown backend")
 
 
-def _gpu_kind(machine: Machine) -> str:
+def _gpu_kind(machine: Machine, cat: Catalog | None = None) -> str:
     if machine.board.kind == "jetson":
         return "jetson"
     if machine.os.name == "macos":
@@ -363,6 +404,8 @@ def _gpu_kind(machine: Machine) -> str:
     if machine.amd.gfx_targets:
         return "amd"
     if any(g.discrete for g in machine.intel):
+        return "intel"
+    if cat is not None and any(cat.xpu_integrated(g.pci_id) for g in machine.intel):
         return "intel"
     return "cpu"
 
@@ -399,9 +442,9 @@ def _check_basic(choices: Choices) -> None:
     if choices.cache not in CACHES:
         raise UsageError(f"unknown cache mode {choices.cache!r}: use auto, keep or off")
     for name in choices.packages:
-        if name not in DEFAULT_PACKAGES:
+        if name not in KNOWN_PACKAGES:
             raise UsageError(
-                f"unknown package {name!r}: --packages takes torch, torchvision, torchaudio"
+                f"unknown package {name!r}: --packages takes {', '.join(KNOWN_PACKAGES)}"
             )
 
 
@@ -414,7 +457,7 @@ def resolve(
     index_base = check_index_base(choices.index_base, choices.allow_insecure_index)
 
     channel = choices.channel
-    gpu = _gpu_kind(machine)
+    gpu = _gpu_kind(machine, cat)
     if choices.build == "source":
         return _resolve_source(machine, choices, cat, notes, gpu)
     blocker = _platform_blocker(machine)
@@ -476,7 +519,7 @@ def resolve(
     release, variant = _choose_backend(cat, machine, choices, candidates, notes, gpu)
 
     # --- packages and pins
-    packages = _packages(release, choices, notes, channel)
+    packages = _packages(release, choices, notes, channel, machine, variant)
 
     here = not machine.source.startswith("profile:")
     venv = target_venv(choices.venv, machine, here=here)
@@ -642,9 +685,12 @@ def _recommend(
         return _cpu(newest, machine, notes, key, mention_gpu=False)
 
     if machine.intel and not any(g.discrete for g in machine.intel):
+        ids = ", ".join(g.pci_id for g in machine.intel if g.pci_id)
         notes.reasons.append(
-            "Only integrated Intel graphics found: XPU wheels target Arc and Data Center GPUs and "
-            "are large, so the CPU build."
+            f"Only integrated Intel graphics found{f' ({ids})' if ids else ''}, not on PyTorch's "
+            "list of Intel GPUs the XPU wheels are validated on (Arc, Data Center GPUs and the "
+            "Arc graphics of Core Ultra Meteor Lake-H, Arrow Lake-H and Lunar Lake), so the CPU "
+            "build."
         )
     return _cpu(newest, machine, notes, key, mention_gpu=gpu == "cpu")
 
@@ -849,22 +895,37 @@ def _source_backend(machine: Machine, cat: Catalog, gpu: str) -> str:
     return "cpu"
 
 
-def _packages(release: Release, choices: Choices, notes: _Notes, channel: str) -> dict[str, str]:
+def _packages(
+    release: Release,
+    choices: Choices,
+    notes: _Notes,
+    channel: str,
+    machine: Machine | None = None,
+    variant: str = "",
+) -> dict[str, str]:
     explicit = bool(choices.packages)
     wanted = list(dict.fromkeys(("torch", *(choices.packages or DEFAULT_PACKAGES))))
     pin = channel != "nightly"
     packages: dict[str, str] = {"torch": release.version if pin else ""}
     for name in wanted[1:]:
-        version = release.companions.get(name, "")
-        if version:
-            packages[name] = version if pin else ""
-            continue
-        why = f"there is no {name} release paired with torch {release.version}"
+        if name in FAMILY_PACKAGES and machine is not None:
+            why = _family_pin(name, release, machine, variant, channel, packages)
+            if not why:
+                continue
+        else:
+            version = release.companions.get(name, "")
+            if version:
+                packages[name] = version if pin else ""
+                continue
+            why = f"there is no {name} release paired with torch {release.version}"
         if name == "torchaudio":
             why += " (torchaudio releases stopped after torch 2.11)"
+        fix = "or pick an older torch"
+        if name in FAMILY_PACKAGES:
+            fix = "or pick a torch, backend or Python it has a build for"
         if explicit:
             notes.problem(
-                f"{why}: drop it from --packages or pick an older torch",
+                f"{why}: drop it from --packages {fix}",
                 f"{why}, so it is left out",
             )
         else:
@@ -872,7 +933,50 @@ def _packages(release: Release, choices: Choices, notes: _Notes, channel: str) -
     pins = ", ".join(f"{n} {v}" for n, v in packages.items() if v)
     if pin and len(packages) > 1:
         notes.reasons.append(f"Companions pinned to the versions released with torch: {pins}.")
+    if machine is not None:
+        _family_notes(packages, notes)
     return packages
+
+
+def _family_notes(packages: dict[str, str], notes: _Notes) -> None:
+    """Why a family package's pin pairs with this torch, and what it needs beyond the wheel."""
+    from wizard.catalog import family
+
+    for name, package in family.load().items():
+        if name not in packages:
+            continue
+        if packages[name]:
+            notes.reasons.append(
+                f"{name} names no torch in its metadata, so its pin {packages[name]} comes from "
+                f"{name}'s own pairing table for torch {packages['torch']}."
+            )
+        if package.note:
+            notes.warnings.append(package.note)
+
+
+def _family_pin(
+    name: str,
+    release: Release,
+    machine: Machine,
+    variant: str,
+    channel: str,
+    packages: dict[str, str],
+) -> str:
+    """Add ``name`` (torchao, torchcodec) with its pin to ``packages``; "" when added, else why
+    not. Their pairings with torch come from their own projects (wizard/catalog/data/family.json);
+    nightly and test builds of them are not paired, so they go unpinned there, like torch."""
+    from wizard.catalog import family
+
+    package = family.load()[name]
+    if channel != "stable":
+        packages[name] = ""
+        return ""
+    found = family.companion(
+        package, release.version, machine.platform_key, variant, machine.python.minor
+    )
+    if found.version:
+        packages[name] = found.version
+    return found.why
 
 
 # Sizes from shared/facts.md (torch 2.15.0, Linux): the CPU build is about 192 MB to download and
