@@ -11,6 +11,17 @@ from wizard.machine.model import Machine
 from wizard.plan.model import DEFAULT_INDEX_BASE, Choices, Network, SourceOptions
 
 SOURCE_PROFILES = ("release", "lean", "debug", "relwithdebinfo")
+# Options that only a source build reads: given with a wheel build they would be silently ignored.
+SOURCE_ONLY = (
+    ("source_url", "--source-url"),
+    ("source_ref", "--source-ref"),
+    ("source_dir", "--source-dir"),
+    ("source_profile", "--source-profile"),
+    ("develop", "--develop"),
+    ("max_jobs", "--max-jobs"),
+    ("cuda_arch_list", "--cuda-arch-list"),
+    ("configure_only", "--configure-only"),
+)
 
 
 def _get(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -50,6 +61,14 @@ def build_choices(args: argparse.Namespace) -> Choices:
         packages = tuple(p.strip() for p in raw.split(",") if p.strip())
         if not packages:
             raise UsageError("--packages is empty: give e.g. --packages torch,torchvision")
+    build = _get(args, "build", "wheel")
+    if build == "wheel":
+        for dest, flag in SOURCE_ONLY:
+            if _get(args, dest) not in (None, False, "", 0):
+                raise UsageError(
+                    f"{flag} is an option of source builds, and this is a wheel install, which "
+                    f"it would not change: drop {flag}, or add --build source"
+                )
     profile = _get(args, "source_profile", "release")
     if profile not in SOURCE_PROFILES:
         raise UsageError(

@@ -353,7 +353,17 @@ def load_profile(path: str | Path) -> Machine:
     if not isinstance(data, dict):
         raise UsageError(f"--profile {path}: expected a JSON object; {hint}")
     version = data.get("schema_version", PROFILE_SCHEMA_VERSION)
-    if not isinstance(version, int) or version > PROFILE_SCHEMA_VERSION:
+    if type(version) is not int:
+        raise UsageError(
+            f"--profile {path}: profile.schema_version {version!r} is not a whole number (this "
+            f"torch-wizard writes {PROFILE_SCHEMA_VERSION}); {hint}"
+        )
+    if version < 1:
+        raise UsageError(
+            f"--profile {path}: profile.schema_version {version} is not a profile version "
+            f"(they start at 1; this torch-wizard writes {PROFILE_SCHEMA_VERSION}); {hint}"
+        )
+    if version > PROFILE_SCHEMA_VERSION:
         raise UsageError(
             f"--profile {path}: schema_version {version!r} is newer than this torch-wizard "
             f"understands ({PROFILE_SCHEMA_VERSION}); upgrade torch-wizard or re-run detect"
@@ -362,7 +372,42 @@ def load_profile(path: str | Path) -> Machine:
         machine = from_json(Machine, data, "profile")
     except SchemaError as err:
         raise UsageError(f"--profile {path}: not a machine profile ({err}); {hint}") from None
+    bad = profile_field_problem(machine)
+    if bad:
+        raise UsageError(f"--profile {path}: {bad}; fix that field or {hint}")
     return replace(machine, source=f"profile:{path}")
+
+
+def profile_field_problem(machine: Machine) -> str:
+    """ "" when the fields the planner reads hold values the CLI would accept for its overrides
+    (``--python``, ``--nvidia-driver``, ``--compute-capability``, ``--amd-arch``), else a phrase
+    naming the profile's field, as the CLI names its flag."""
+    checks: list[tuple[str, str, re.Pattern[str], str]] = [
+        ("profile.python.version", machine.python.version, _PY, "a Python 3 version such as 3.12"),
+        (
+            "profile.nvidia.driver_version",
+            machine.nvidia.driver_version,
+            _DRIVER,
+            "a driver version such as 550.54.14",
+        ),
+    ]
+    for i, gpu in enumerate(machine.nvidia.gpus):
+        checks.append(
+            (
+                f"profile.nvidia.gpus[{i}].compute_capability",
+                gpu.compute_capability,
+                _CC,
+                "X.Y, e.g. 8.9",
+            )
+        )
+    for i, amd in enumerate(machine.amd.gpus):
+        checks.append(
+            (f"profile.amd.gpus[{i}].gfx", amd.gfx.lower(), _GFX, "a gfx target such as gfx1100")
+        )
+    for field_name, value, pattern, want in checks:
+        if value and not pattern.match(value):
+            return f"{field_name} is {value!r}, not {want}"
+    return ""
 
 
 # ------------------------------------------------------------------------------- the CLI
