@@ -248,6 +248,11 @@ def gather(cache: Path | None, workers: int = 8) -> dict[str, Facts]:
     # A companion pairs with torch X when it pins torch==X; failing a pin (torchvision 0.29.1+
     # says torch>=2.14.0, torchaudio 2.11.0 names no torch at all) when it was uploaded on X's
     # release day and its torch requirement, if any, admits X. Newest companion wins.
+    # A torch release left without one then takes the newest unpinned companion whose torch
+    # requirement names a floor that admits it: torchaudio 2.11.1 ("torch>=2.11", pure-Python
+    # py3-none wheels, "works with torch 2.11 and every future torch release" in its README)
+    # pairs with torch 2.12 to 2.15, whose release days brought no torchaudio.
+    floors: dict[str, list[tuple[str, list[Requirement]]]] = defaultdict(list)
     for (name, version), text in sorted(comp_meta.items(), key=lambda kv: Version(kv[0][1])):
         torch_reqs = [r for r in requires_dist(text) if r.name == "torch"]
         pinned = [s.version for r in torch_reqs for s in r.specifier if s.operator == "=="]
@@ -255,10 +260,21 @@ def gather(cache: Path | None, workers: int = 8) -> dict[str, Facts]:
             if pinned[0] in facts:
                 facts[pinned[0]].companions[name] = version
             continue
+        if any(s.operator == ">=" for r in torch_reqs for s in r.specifier):
+            floors[name].append((version, torch_reqs))
         for fx in facts.values():
             same_day = fx.date == comp_dates[(name, version)]
             if same_day and all(r.specifier.contains(fx.version) for r in torch_reqs):
                 fx.companions[name] = version
+    for name, candidates in floors.items():
+        for fx in facts.values():
+            if name in fx.companions:
+                continue
+            admits = [
+                v for v, reqs in candidates if all(r.specifier.contains(fx.version) for r in reqs)
+            ]
+            if admits:
+                fx.companions[name] = admits[-1]
     for fx in facts.values():
         fx.companions = dict(sorted(fx.companions.items()))
     return facts

@@ -100,7 +100,8 @@ def test_stable_release_pypi_facts_hang_together(rel: dict[str, Any]) -> None:
         assert name in ("torchvision", "torchaudio")
         Version(version)
     if Version(rel["version"]) > Version("2.11.0"):
-        assert "torchaudio" not in rel["companions"], "torchaudio stopped after 2.11"
+        # torchaudio 2.11.1 (pure Python, torch>=2.11) serves every torch from 2.12 on.
+        assert rel["companions"]["torchaudio"] == "2.11.1"
     else:
         assert rel["companions"]["torchaudio"]
 
@@ -109,7 +110,10 @@ def test_companions_increase_with_torch() -> None:
     for name in ("torchvision", "torchaudio"):
         seq = [r["companions"][name] for r in RELEASES["stable"] if name in r["companions"]]
         assert seq == sorted(seq, key=Version, reverse=True), name
-        assert len(seq) == len(set(seq)), f"{name}: a companion paired twice"
+        # Only torchaudio 2.11.1 serves several torch releases (its floor, torch>=2.11, admits
+        # them all; see scripts/check_catalog.py).
+        shared = {v for v in seq if seq.count(v) > 1}
+        assert shared <= ({"2.11.1"} if name == "torchaudio" else set()), name
 
 
 def test_known_facts(cat: catalog.Catalog) -> None:
@@ -141,8 +145,10 @@ def test_driver_floors(cat: catalog.Catalog) -> None:
     assert cat.driver_floor("11.8", "windows") == "452.39"
     assert cat.driver_floor("12.6", "linux") == "525.60.13"
     assert cat.driver_floor("12.8", "windows") == "528.33"
-    assert cat.driver_floor("13.0", "linux") == "580.65.06"
-    assert cat.driver_floor("13.2", "windows").startswith("580.")
+    # NVIDIA's minor-version compatibility floor for 13.x is the R580 branch (">= 580"), not the
+    # 580.65.06 driver the 13.0 toolkit shipped with.
+    assert cat.driver_floor("13.0", "linux") == "580"
+    assert cat.driver_floor("13.2", "windows") == "580"
     for floor in CUDA["driver_floors"].values():
         assert floor["source"]
 
@@ -220,12 +226,24 @@ def test_jetson(cat: catalog.Catalog) -> None:
     jp6 = cat.jetson("6.2")
     assert jp6 is not None and jp6.index_url == "https://pypi.jetson-ai-lab.io/jp6/cu126"
     assert jp6.cuda == "12.6" and jp6.source
-    thor = cat.jetson("7")
-    assert thor is not None and thor.index_url == "https://pypi.jetson-ai-lab.io/sbsa/cu130"
+    assert (
+        jp6.torch[:2] == ("2.10.0", "2.9.1") and jp6.companions["2.9.1"]["torchvision"] == "0.24.1"
+    )
+    # JetPack 7 (L4T R38, Thor) and 7.2 (L4T R39, Orin too) use PyTorch's own aarch64 builds.
+    thor = cat.jetson("7", "38.2.2")
+    assert thor is not None and thor.kind == "pytorch" and thor.cuda == "13.0"
+    assert thor.alternative == "https://pypi.jetson-ai-lab.io/sbsa/cu130"
+    orin7 = cat.jetson("7", "39.2.0")
+    assert orin7 is not None and orin7.kind == "pytorch" and orin7.cuda == "13.2"
+    assert cat.jetson("7.2") is orin7
     assert cat.jetson("5.1") is None and "JetPack 5" in cat.jetson_note("5.1.2")
     assert cat.jetson_note("6") == ""
     for route in JETSON["routes"]:
-        assert route["index_url"].startswith("https://") and route["source"]
+        assert route["source"]
+        if route["kind"] == "jetson-ai-lab":
+            assert route["index_url"].startswith("https://")
+        else:
+            assert route["index_url"] == "" and route["cuda"].startswith("13.")
 
 
 # --------------------------------------------------------------------------------------------------

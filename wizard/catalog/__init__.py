@@ -17,7 +17,7 @@ API contract (used by wizard.plan.recommend, the UI and the CLI):
   there ("cu128", "cpu", "mps"), "" when PyPI has no wheel.
 - ``Release.supports_python(minor) -> bool`` and ``Release.pythons``.
 - ``Release.companions -> dict[str, str]``: {"torchvision": "0.24.1", "torchaudio": "2.9.1"}
-  (torchaudio absent after 2.11).
+  (torchaudio 2.11.1, pure Python, pairs with torch 2.12 and newer).
 - ``Catalog.driver_floor(cuda, os_name) -> str``: the minimum NVIDIA driver for wheels built with
   CUDA ``cuda`` ("12.6") under NVIDIA's minor-version compatibility ("525.60.13" on Linux).
 - ``Catalog.cuda_archs(variant, torch_version) -> tuple[str, ...]``: the compute capabilities

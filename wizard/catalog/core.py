@@ -85,6 +85,9 @@ class Release:
     pythons_ft: tuple[str, ...] = ()  # free-threaded builds with wheels, e.g. ("3.14t",)
     min_os: dict[str, str] = field(default_factory=dict)  # platform key -> glibc / macOS floor
     note: str = ""
+    # CPython minors with wheels where a platform differs from ``pythons`` (Windows ARM64: 3.11 to
+    # 3.13 only); a platform not listed has ``pythons``.
+    platform_pythons: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def pre(self) -> bool:
@@ -126,10 +129,22 @@ class Release:
             return self.macos_min
         return ""
 
-    def supports_python(self, minor: str) -> bool:
+    def pythons_for(self, platform_key: str) -> tuple[str, ...]:
+        """CPython minors with wheels on ``platform_key`` (``pythons`` unless the catalog
+        records that platform's own wheel tags)."""
+        return self.platform_pythons.get(platform_key, self.pythons)
+
+    def supports_python(
+        self, minor: str, platform_key: str = "", *, free_threaded: bool = False
+    ) -> bool:
+        """Are there wheels for CPython ``minor`` ("3.13"; free-threaded: the "3.13t" tags of
+        ``pythons_ft``) on ``platform_key`` (any platform when "")?"""
         from packaging.specifiers import SpecifierSet  # lazy: pulls packaging.tags (~10 ms)
 
-        if self.pythons and minor not in self.pythons:
+        if free_threaded and minor + "t" not in self.pythons_ft:
+            return False
+        pythons = self.pythons_for(platform_key) if platform_key else self.pythons
+        if pythons and minor not in pythons:
             return False
         if self.requires_python:
             return Version(minor + ".0") in SpecifierSet(self.requires_python) or Version(
@@ -148,6 +163,11 @@ class JetsonRoute:
     source: str = ""
     pythons: tuple[str, ...] = ()  # CPython minors of the known wheels ("3.10")
     l4t: str = ""  # L4T major release ("36")
+    # "jetson-ai-lab": wheels from ``index_url``; "pytorch": PyTorch's own Linux aarch64 CUDA
+    # builds up to CUDA ``cuda`` (JetPack 7 and newer), ``index_url``/``variant`` empty.
+    kind: str = "jetson-ai-lab"
+    companions: dict[str, dict[str, str]] = field(default_factory=dict)  # torch -> companions
+    alternative: str = ""  # another index for that JetPack (Jetson AI Lab's sbsa/cu130)
 
 
 @dataclass(frozen=True)
@@ -178,6 +198,7 @@ class Catalog:
         cuda: dict[str, Any],
         rocm: dict[str, Any],
         jetson: dict[str, Any],
+        xpu: dict[str, Any] | None = None,
     ) -> None:
         self._releases = {
             channel: tuple(
@@ -205,6 +226,9 @@ class Catalog:
             for r in cuda["arch_rules"]
         )
         self._rocm = {name: frozenset(entry["gfx"]) for name, entry in rocm["variants"].items()}
+        self._rocm_unconfirmed = frozenset(
+            name for name, entry in rocm["variants"].items() if entry.get("confirmed") is False
+        )
         self._jetson = tuple(
             JetsonRoute(
                 jetpack=j["jetpack"],
@@ -215,10 +239,20 @@ class Catalog:
                 source=j.get("source", ""),
                 pythons=tuple(j.get("pythons", ())),
                 l4t=j.get("l4t", ""),
+                kind=j.get("kind", "jetson-ai-lab"),
+                companions={k: dict(v) for k, v in j.get("companions", {}).items()},
+                alternative=j.get("alternative", ""),
             )
             for j in jetson["routes"]
         )
         self._jetson_notes: dict[str, str] = dict(jetson.get("notes", {}))
+        xpu = xpu or {}
+        self._xpu_integrated: dict[str, str] = {
+            dev.lower(): entry["family"]
+            for entry in xpu.get("integrated", ())
+            for dev in entry.get("ids", ())
+        }
+        self.xpu_source: str = xpu.get("validated_source", "")
 
     def releases(self, channel: str = "stable") -> tuple[Release, ...]:
         return self._releases.get(channel, ())
@@ -310,6 +344,10 @@ class Catalog:
     def rocm_gfx(self, variant: str) -> frozenset[str]:
         return self._rocm.get(variant, frozenset())
 
+    def rocm_confirmed(self, variant: str) -> bool:
+        """False where the catalog's gfx list for ``variant`` is a stand-in (rocm7.14)."""
+        return variant not in self._rocm_unconfirmed
+
     def jetson_routes(self) -> tuple[JetsonRoute, ...]:
         return self._jetson
 
@@ -317,12 +355,30 @@ class Catalog:
         """Why a JetPack has no route (JetPack 5 and older), "" when it has one or is unknown."""
         return self._jetson_notes.get(jetpack.split(".")[0], "")
 
-    def jetson(self, jetpack: str) -> JetsonRoute | None:
+    def jetson(self, jetpack: str, l4t: str = "") -> JetsonRoute | None:
+        """The route for a board: by its L4T major release when known (R38 and R39 are both
+        JetPack 7), else by JetPack (exact, then major)."""
+        l4t_major = l4t.split(".")[0]
+        if l4t_major:
+            for route in self._jetson:
+                if route.l4t == l4t_major:
+                    return route
+        for route in self._jetson:
+            if route.jetpack == jetpack:
+                return route
         major = jetpack.split(".")[0]
         for route in self._jetson:
-            if route.jetpack == jetpack or route.jetpack == major:
+            if route.jetpack == major:
                 return route
         return None
+
+    def xpu_integrated(self, pci_id: str) -> str:
+        """The family name of an Intel integrated GPU on PyTorch's XPU list ("8086:7d55" ->
+        "Intel Core Ultra (Meteor Lake-H) Arc Graphics"), "" for other integrated graphics."""
+        vendor, _, device = pci_id.lower().partition(":")
+        if vendor != "8086":
+            return ""
+        return self._xpu_integrated.get(device, "")
 
 
 def _release(data: dict[str, Any], channel: str) -> Release:
@@ -341,6 +397,7 @@ def _release(data: dict[str, Any], channel: str) -> Release:
         pythons_ft=tuple(data.get("pythons_ft", ())),
         min_os=dict(data.get("min_os", {})),
         note=data.get("note", ""),
+        platform_pythons={k: tuple(v) for k, v in data.get("platform_pythons", {}).items()},
     )
 
 
@@ -360,4 +417,5 @@ def load() -> Catalog:
         _read("cuda.json"),
         _read("rocm.json"),
         _read("jetson.json"),
+        _read("xpu.json"),
     )
