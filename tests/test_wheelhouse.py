@@ -1,0 +1,114 @@
+"""``torch-wizard wheelhouse``: what each target's plan needs (fixture machines, no network), and
+bad input refused before anything is written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+from wizard.commands.wheelhouse import fetch_of, platform_tags, specs_of
+from wizard.machine import apply_overrides, detect
+from wizard.plan import make_plan
+from wizard.plan.model import DEFAULT_INDEX_BASE, Choices
+
+MACHINES = FIXTURES / "machines"
+
+
+def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
+    return subprocess.run(
+        [sys.executable, "-m", "wizard", *args],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_each_target_gets_its_variant_python_and_platform(tmp_path: Path) -> None:
+    choices = Choices(torch="2.9.1", installer="pip", venv=str(tmp_path / "v"))
+    gtx = detect(root=MACHINES / "gtx1080-driver580")
+    cpu = detect(root=MACHINES / "cpu-server")
+    f_gtx = fetch_of(make_plan(gtx, choices), DEFAULT_INDEX_BASE)
+    f_cpu = fetch_of(make_plan(cpu, choices), DEFAULT_INDEX_BASE)
+    assert (f_gtx.variant, f_cpu.variant) == ("cu126", "cpu")
+    assert f_gtx.index_url == f"{DEFAULT_INDEX_BASE}/cu126"
+    assert f_gtx.python == gtx.python.minor and f_gtx.abi == "cp" + gtx.python.minor.replace(
+        ".", ""
+    )
+    # the torch pin and companions exactly as the install step has them, and the pip upgrade
+    plan = make_plan(gtx, choices)
+    install = plan.step("install-torch").argv
+    assert all(s in install for s in f_gtx.specs if not s.startswith("pip"))
+    assert f_gtx.specs[0] == "pip>=24.1" and "torch==2.9.1" in f_gtx.specs
+    # uv plans upgrade no pip, so the wheelhouse needs none
+    uv = fetch_of(make_plan(cpu, Choices(torch="2.9.1", installer="uv", venv=str(tmp_path / "v"))),
+                  DEFAULT_INDEX_BASE)  # fmt: skip
+    assert not any(s.startswith("pip") for s in uv.specs)
+    # the test channel lives under test/ as on the PyTorch index
+    test = make_plan(cpu, Choices(channel="test", venv=str(tmp_path / "v"), installer="pip"))
+    if test.choice.index_url:
+        assert fetch_of(test, DEFAULT_INDEX_BASE).variant.startswith("test/")
+
+
+def test_platform_tags_follow_the_target_glibc_and_arch() -> None:
+    cpu = detect(root=MACHINES / "cpu-server")
+    tags = platform_tags(cpu)
+    glibc_minor = int(cpu.os.libc_version.split(".")[1])
+    assert tags[0] == f"manylinux_2_{glibc_minor}_x86_64"
+    assert "manylinux_2_28_x86_64" in tags and "manylinux2014_x86_64" in tags
+    assert tags[-1] == "linux_x86_64"
+    pi = detect(root=MACHINES / "raspberry-pi5")
+    assert all(t.endswith("aarch64") for t in platform_tags(pi))
+    win = apply_overrides(cpu, os="windows")
+    assert platform_tags(win) == ("win_amd64",)
+
+
+def test_specs_come_from_the_steps_not_from_option_values(tmp_path: Path) -> None:
+    plan = make_plan(
+        detect(root=MACHINES / "cpu-server"),
+        Choices(torch="2.9.1", installer="pip", venv=str(tmp_path / "v"), packages=("torch",)),
+    )
+    assert specs_of(plan) == ("pip>=24.1", "torch==2.9.1")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--os", "macos"], "from PyPI"),
+        (["--build", "source"], "source build"),
+        (["--root", str(MACHINES / "jetson-orin-jp62")], "not under the index base"),
+        (["--backend", "cu999x"], "unknown backend"),
+    ],
+)
+def test_bad_targets_exit_2_and_write_nothing(tmp_path: Path, args: list[str], words: str) -> None:
+    out = tmp_path / "wh"
+    r = cli(tmp_path, "wheelhouse", str(out), "--root", str(MACHINES / "cpu-server"), *args)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert len(r.stderr.splitlines()) == 1 and words in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_one_bad_profile_among_several_stops_before_any_download(tmp_path: Path) -> None:
+    good = tmp_path / "cpu.json"
+    r = cli(tmp_path, "detect", "--json", "--root", str(MACHINES / "cpu-server"))
+    good.write_text(r.stdout)
+    mac = tmp_path / "mac.json"
+    mac.write_text(json.dumps({**json.loads(r.stdout), "os": {"name": "macos"}}))
+    out = tmp_path / "wh"
+    r = cli(tmp_path, "wheelhouse", str(out), "--profile", str(good), "--profile", str(mac),
+            "--torch", "2.9.1")  # fmt: skip
+    assert r.returncode == 2 and "macos" in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_outdir_that_is_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "file"
+    f.write_text("x")
+    r = cli(tmp_path, "wheelhouse", str(f), "--root", str(MACHINES / "cpu-server"))
+    assert r.returncode == 2 and "is a file" in r.stderr
+    assert f.read_text() == "x"
