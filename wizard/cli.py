@@ -131,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_options(ins)
     add_choice_options(ins)
 
+    wh = sub.add_parser(
+        "wheelhouse", help="download the wheels of the plans into an offline index", **quiet_kw
+    )
+    wh.add_argument("outdir", metavar="OUTDIR", help="where the index goes (made if missing)")
+    add_target_options(wh, many=True)
+    add_choice_options(wh)
+
     cfg = sub.add_parser("config", help="the user config", **quiet_kw)
     cfg.add_argument("config_command", choices=("path",), metavar="path")
 
