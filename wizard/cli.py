@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="the user config", **quiet_kw)
     cfg.add_argument("config_command", choices=("path",), metavar="path")
 
+    from wizard.commands import export  # argparse only at import: cheap
+
+    export.add_parser(sub, quiet)
+
     doc = sub.add_parser("doctor", help="check an existing environment", argument_default=quiet)
     doc.add_argument("--json", action="store_true", default=False)
     doc.add_argument("--venv", metavar="PATH")
