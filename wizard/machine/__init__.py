@@ -193,7 +193,7 @@ def _python(r: Root, version: str, bits: int, os_name: OSName, arch: Arch) -> Fo
 
 # ----------------------------------------------------------------------------- overrides
 
-_PY = re.compile(r"^3\.\d{1,2}(?:\.\d{1,2})?$")
+_PY = re.compile(r"^3\.\d{1,2}(?:\.\d{1,2})?t?$")  # "3.13t": free-threaded
 _DRIVER = re.compile(r"^\d{2,4}(?:\.\d{1,3}){1,2}$")
 _CC = re.compile(r"^\d{1,2}\.\d$")
 _GFX = re.compile(r"^gfx[0-9a-f]{3,5}$")
@@ -287,8 +287,15 @@ def apply_overrides(
         )
     if python:
         if not _PY.match(python):
-            raise UsageError(f"--python {python!r}: give a Python 3 version such as 3.12")
-        m = replace(m, python=PythonInfo(version=python, bits=m.python.bits))
+            raise UsageError(
+                f"--python {python!r}: give a Python 3 version such as 3.12 (3.13t for "
+                "free-threaded)"
+            )
+        ft = python.endswith("t")
+        m = replace(
+            m,
+            python=PythonInfo(version=python.rstrip("t"), bits=m.python.bits, free_threaded=ft),
+        )
     if nvidia_driver or compute_capability:
         m = _nvidia_override(m, nvidia_driver, compute_capability)
     if amd_arch:

@@ -18,6 +18,11 @@ from wizard.machine.root import Found, Root
 
 # L4T release -> JetPack release [NVIDIA JetPack SDK archive, developer.nvidia.com/embedded/jetpack-archive].
 JETPACK_BY_L4T: dict[str, str] = {
+    # R39 = JetPack 7.2 (Orin joins the SBSA stack) and R38.4 = JetPack 7.1, as recorded on boards
+    # in public repositories ("JetPack 7.2.1 / L4T r39.2.1", "L4T_VERSION=38.4.0 JETPACK_VERSION=7.1").
+    "39.2.1": "7.2.1",
+    "39.2.0": "7.2",
+    "38.4.0": "7.1",
     "38.2.0": "7.0",
     "36.4.4": "6.2.1",
     "36.4.3": "6.2",
@@ -42,7 +47,7 @@ JETPACK_BY_L4T: dict[str, str] = {
     "32.5.0": "4.5",
 }
 # L4T major -> JetPack major, for revisions newer than the table.
-JETPACK_MAJOR = {"38": "7", "36": "6", "35": "5", "34": "5", "32": "4"}
+JETPACK_MAJOR = {"39": "7", "38": "7", "36": "6", "35": "5", "34": "5", "32": "4"}
 
 _RELEASE = re.compile(r"#\s*R(\d+)\s*\([^)]*\)\s*,\s*REVISION:\s*(\d+)(?:\.(\d+))?")
 

@@ -370,7 +370,7 @@ def backend_fit(cat: Catalog, machine: Machine, release: Release, variant: str) 
     if kind == "rocm":
         targets = machine.amd.gfx_targets
         if machine.os.name != "linux":
-            return Fit(False, "ROCm wheels exist only for Linux")
+            return Fit(False, "ROCm wheels exist only for Linux on PyTorch's index")
         if not targets:
             return Fit(False, "no AMD GPU found")
         supported = cat.rocm_gfx(variant)
@@ -382,7 +382,9 @@ def backend_fit(cat: Catalog, machine: Machine, release: Release, variant: str) 
         discrete = [g for g in machine.intel if g.discrete]
         if discrete:
             return Fit(True, f"{discrete[0].name or 'the Intel GPU'} is a discrete Intel GPU")
-        listed = [cat.xpu_integrated(g.pci_id) for g in machine.intel if cat.xpu_integrated(g.pci_id)]
+        listed = [
+            cat.xpu_integrated(g.pci_id) for g in machine.intel if cat.xpu_integrated(g.pci_id)
+        ]
         if listed:
             return Fit(
                 True,
@@ -464,8 +466,12 @@ def resolve(
     if blocker:
         raise UsageError(blocker)
 
+    jetson_sbsa = None  # JetPack 7+: PyTorch's own aarch64 CUDA builds (catalog jetson.json)
     if gpu == "jetson" and choices.backend in ("auto", "jetson") and choices.build == "wheel":
-        return _resolve_jetson(machine, choices, cat, notes, index_base)
+        route = cat.jetson(machine.board.jetpack, machine.board.l4t)
+        if route is None or route.kind != "pytorch":
+            return _resolve_jetson(machine, choices, cat, notes, index_base)
+        jetson_sbsa = route
 
     releases = cat.releases(channel)
     if not releases:
@@ -516,7 +522,10 @@ def resolve(
     candidates = [wanted] if wanted is not None else fitting
 
     # --- the backend
-    release, variant = _choose_backend(cat, machine, choices, candidates, notes, gpu)
+    if jetson_sbsa is not None:
+        release, variant = _jetson_sbsa_backend(cat, machine, jetson_sbsa, candidates, notes)
+    else:
+        release, variant = _choose_backend(cat, machine, choices, candidates, notes, gpu)
 
     # --- packages and pins
     packages = _packages(release, choices, notes, channel, machine, variant)
@@ -531,11 +540,13 @@ def resolve(
         notes.reasons.append(
             "Nightly builds change daily, so packages are not pinned and pip gets --pre."
         )
+    constraints = _numpy_constraint(release, notes)
     resolved = Resolved(
         channel=channel,
         backend=variant,
         torch=release.version,
         packages=packages,
+        constraints=constraints,
         build=choices.build,
         installer=_installer(machine, choices, notes),
         venv=venv,
@@ -607,7 +618,11 @@ def _explicit_backend_problem(asked: str, machine: Machine, *, source: bool = Fa
             "which installs PyPI's wheel with MPS on Apple silicon"
         )
     if kind == "rocm" and osname != "linux":
-        return f"ROCm wheels exist only for Linux, not {osname}: use --backend auto or cpu"
+        return (
+            f"ROCm wheels exist only for Linux on PyTorch's index, not {osname} (AMD's own "
+            "Windows wheels on repo.amd.com are outside this wizard's routes): use --backend auto "
+            "or cpu"
+        )
     if kind == "jetson" and machine.board.kind != "jetson":
         return "--backend jetson is only for NVIDIA Jetson boards: use --backend auto"
     return ""
@@ -672,10 +687,19 @@ def _recommend(
                             "The wheel bundles its own CUDA runtime, so no CUDA toolkit is needed; "
                             "only the driver matters."
                         )
+                    _backend_caveats(cat, machine, variant, notes)
                     return release, variant
                 misses.append((variant, fit.why))
             if release is newest:
                 newest_misses = misses
+        if gpu == "amd" and machine.os.name != "linux":
+            notes.reasons.append(
+                "PyTorch builds ROCm wheels for Linux only (pytorch/test-infra "
+                "generate_binary_build_matrix.py adds ROCm arches when os == linux); AMD's own "
+                "Windows wheels (e.g. torch 2.12.0+rocm7.14.0 with per-device extras such as "
+                "torch[device-gfx1100], from https://repo.amd.com/rocm/whl-multi-arch/) are AMD's "
+                "route, not PyTorch's index, and are not planned here."
+            )
         detail = _group(newest_misses) or f"torch {newest.version} offers no {kind} build here"
         notes.warnings.append(f"No GPU build of any torch release fits {hw}: {detail}.")
         fix = ""
@@ -693,6 +717,92 @@ def _recommend(
             "build."
         )
     return _cpu(newest, machine, notes, key, mention_gpu=gpu == "cpu")
+
+
+def _backend_caveats(cat: Catalog, machine: Machine, variant: str, notes: _Notes) -> None:
+    """What the catalog cannot confirm about the chosen build, and what an integrated GPU means."""
+    if variant_kind(variant) == "rocm" and not cat.rocm_confirmed(variant):
+        notes.reasons.append(
+            f"Not confirmed here: which gfx targets {variant} is built for (no stored build "
+            "script names them; the catalog repeats the previous ROCm's list, and AMD's own index "
+            "splits its builds per device, e.g. amd-torch-device-gfx1201). If torch does not "
+            "see the GPU, try the previous ROCm build."
+        )
+    if variant == "xpu" and not any(g.discrete for g in machine.intel):
+        notes.warnings.append(
+            "The Intel GPU is integrated: it shares system memory with the CPU, and the XPU "
+            "wheels need Intel's GPU driver (level-zero) installed; "
+            f"source: {cat.xpu_source or 'PyTorch Getting Started on Intel GPU'}."
+        )
+
+
+def _numpy_constraint(release: Release, notes: _Notes) -> tuple[str, ...]:
+    """torch 2.2 and older were built against NumPy 1.x and cannot use NumPy 2: importing them
+    beside NumPy 2 prints NumPy's 'A module that was compiled using NumPy 1.x cannot be run in
+    NumPy 2' and torch warns 'Failed to initialize NumPy' (seen with torch 2.2 on macOS in
+    TorchIO-project/torchio PR #1183). Intel Macs stop at torch 2.2.2, so their plans pin
+    numpy<2. Whether 2.3.x is affected is not confirmed here, so it is left alone."""
+    if release.parsed >= Version("2.3"):
+        return ()
+    notes.reasons.append(
+        f"torch {release.version} was built against NumPy 1.x and cannot use NumPy 2 (NumPy's "
+        "'compiled using NumPy 1.x cannot be run in NumPy 2' error; torch warns 'Failed to "
+        "initialize NumPy'), so the install pins numpy<2."
+    )
+    return ("numpy<2",)
+
+
+def _jetson_sbsa_backend(
+    cat: Catalog,
+    machine: Machine,
+    route: catalog_mod.JetsonRoute,
+    candidates: list[Release],
+    notes: _Notes,
+) -> tuple[Release, str]:
+    """JetPack 7 and newer: PyTorch's own Linux aarch64 CUDA builds, the newest whose CUDA is
+    not newer than JetPack's and whose arch list covers the board's compute capability."""
+    from wizard.plan.source import load_facts
+
+    key = machine.platform_key
+    model = machine.board.model or "This Jetson"
+    cc = load_facts().jetson_cc(machine.board.model)
+    limit = Version(route.cuda)
+    for release in candidates:
+        for variant in release.variants(key):
+            if variant_kind(variant) != "cuda" or Version(cuda_version(variant)) > limit:
+                continue
+            if cc and not cat.covers_cc(variant, release.version, cc, key):
+                continue
+            archs = cat.cuda_archs(variant, release.version, key)
+            cc_part = (
+                f"its {backend_label(variant)} build covers compute capability {cc} "
+                f"({', '.join(archs)})"
+                if cc
+                else f"compute capability of {model} unknown, so not checked"
+            )
+            notes.reasons.append(
+                f"{model} with JetPack {machine.board.jetpack or '7'} (L4T "
+                f"{machine.board.l4t or route.l4t}, CUDA {route.cuda}): PyTorch's own Linux aarch64 "
+                f"CUDA wheels run on it, so torch {release.version} {backend_label(variant)} "
+                f"({variant}) from PyTorch's index: {cc_part}; builds of a CUDA newer than "
+                f"JetPack's {route.cuda} are not chosen."
+            )
+            notes.reasons.append(
+                "The GPU driver comes with JetPack, so no driver floor is checked; the wheel "
+                "bundles its own CUDA runtime."
+            )
+            if route.alternative:
+                notes.reasons.append(
+                    f"NVIDIA's Jetson AI Lab index ({route.alternative}) has builds for this "
+                    "JetPack too; pass --index-base or install from there by hand to use them."
+                )
+            return release, variant
+    notes.warnings.append(
+        f"No PyTorch aarch64 CUDA build up to CUDA {route.cuda} covers {model} "
+        f"(compute capability {cc or 'unknown'})."
+    )
+    notes.reasons.append("So the CPU build, which runs anywhere.")
+    return _cpu(candidates[0], machine, notes, key, mention_gpu=False)
 
 
 def _driver_hint(cat: Catalog, machine: Machine, release: Release) -> str:
@@ -753,7 +863,7 @@ def _resolve_jetson(
     machine: Machine, choices: Choices, cat: Catalog, notes: _Notes, index_base: str
 ) -> Resolution:
     jp = machine.board.jetpack
-    route = cat.jetson(jp) if jp else None
+    route = cat.jetson(jp, machine.board.l4t) if jp else None
     if route is None:
         raise UsageError(
             f"no wheel index is known for JetPack {jp or '(unknown)'} on {machine.board.model or 'this Jetson'}: "
@@ -772,14 +882,21 @@ def _resolve_jetson(
     notes.reasons.append(
         f"{machine.board.model or 'Jetson'} with JetPack {jp}: wheels come from the Jetson AI Lab "
         f"index ({route.index_url}, CUDA {route.cuda}), built for the Jetson GPU; PyPI's aarch64 "
-        "CUDA wheels cannot drive it."
+        f"CUDA wheels cannot drive it before JetPack 7.2 (torch {torch} is the newest the catalog "
+        "has seen on that index)."
     )
     packages: dict[str, str] = {"torch": torch}
     wanted = choices.packages or DEFAULT_PACKAGES
-    if release is not None:
-        for name in wanted:
-            if name != "torch" and name in release.companions:
-                packages[name] = release.companions[name]
+    # Companions as seen on that index beside this torch (jetson.json), else the release's.
+    paired = route.companions.get(torch) or (release.companions if release is not None else {})
+    for name in wanted:
+        if name != "torch" and name in paired:
+            packages[name] = paired[name]
+        elif name != "torch" and route.companions:
+            notes.reasons.append(
+                f"No {name} wheel for torch {torch} is known on the Jetson AI Lab index, so it "
+                "is left out."
+            )
     venv = target_venv(choices.venv, machine)
     if why := relative_venv_reason(venv, machine):
         notes.reasons.append(why)
@@ -919,7 +1036,7 @@ def _packages(
                 continue
             why = f"there is no {name} release paired with torch {release.version}"
         if name == "torchaudio":
-            why += " (torchaudio releases stopped after torch 2.11)"
+            why += " (on the stable channel torchaudio 2.11.1 serves torch 2.11 and newer)"
         fix = "or pick an older torch"
         if name in FAMILY_PACKAGES:
             fix = "or pick a torch, backend or Python it has a build for"

@@ -39,9 +39,10 @@ def base_python(machine: Machine) -> list[str]:
     exe = py.base_executable or ("" if py.in_venv else py.executable)
     if exe:
         return [exe]
+    ft = "t" if machine.python.free_threaded else ""  # python3.13t, py -3.13t
     if machine.os.name == "windows":
-        return ["py", f"-{machine.python.minor}"]
-    return [f"python{machine.python.minor}"]
+        return ["py", f"-{machine.python.minor}{ft}"]
+    return [f"python{machine.python.minor}{ft}"]
 
 
 def uv_executable(machine: Machine) -> str:
@@ -65,7 +66,8 @@ def step_network(resolved: Resolved) -> Network:
 
 
 def requirement_specs(resolved: Resolved) -> list[str]:
-    return [f"{name}=={ver}" if ver else name for name, ver in resolved.packages.items()]
+    specs = [f"{name}=={ver}" if ver else name for name, ver in resolved.packages.items()]
+    return [*specs, *resolved.constraints]
 
 
 def create_venv_step(machine: Machine, resolved: Resolved) -> Step:
