@@ -31,6 +31,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+def seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds (``--step-timeout 600``, ``--timeout 30``)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds: give one greater than 0, e.g. 600"
+        )
+    return value
+
+
 def add_target_options(p: argparse.ArgumentParser, *, many: bool = False) -> None:
     """``many``: --profile may be given more than once (one target each: wheelhouse)."""
     g = p.add_argument_group("target machine (default: this one)")
@@ -106,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     p.add_argument("--dry-run", action="store_true", help="the wizard, ending at the preview")
+    p.add_argument(
+        "--step-timeout",
+        metavar="SECONDS",
+        type=seconds,
+        help="the wizard's runs stop a step that runs longer than this",
+    )
     add_target_options(p)
     add_choice_options(p)
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
@@ -128,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ins.add_argument("--yes", "-y", action="store_true", default=False, help="run without asking")
     ins.add_argument("--log", metavar="FILE", default=None, help="where to write the log")
+    ins.add_argument(
+        "--step-timeout",
+        metavar="SECONDS",
+        type=seconds,
+        default=None,
+        help="stop a step (a stalled download) that runs longer than this",
+    )
     add_target_options(ins)
     add_choice_options(ins)
 
@@ -148,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     doc = sub.add_parser("doctor", help="check an existing environment", argument_default=quiet)
     doc.add_argument("--json", action="store_true", default=False)
     doc.add_argument("--venv", metavar="PATH")
+    doc.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=seconds,
+        help="how long the venv's python may take to check torch (default 120)",
+    )
     add_target_options(doc)
     return p
 

@@ -13,10 +13,13 @@ Exit codes: 0 healthy, 1 problems found, 2 bad input (no venv there).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +29,7 @@ from packaging.version import InvalidVersion, Version
 from wizard.catalog import Catalog
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
+from wizard.plan.model import Choices
 from wizard.run.receipt import Receipt
 from wizard.run.verify import VerifyReport
 
@@ -132,45 +136,169 @@ def assess(
     return problems, notes
 
 
+VERIFY_TIMEOUT = 120.0  # seconds; torch imports in 2-20 s, a first CUDA init can take a minute
+
+
+def _progress(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"{PROG}: {text}\n")
+        sys.stderr.flush()
+
+
 def _run_verify(
-    python: Path, backend: str, packages: Mapping[str, str] | None = None, *, pinned: bool = True
+    python: Path,
+    backend: str,
+    packages: Mapping[str, str] | None = None,
+    *,
+    pinned: bool = True,
+    timeout: float = VERIFY_TIMEOUT,
 ) -> VerifyReport | None:
     """The plan's verification script on ``python``, isolated as the verify step runs: ``-I``,
-    the venv as cwd, the environment without PYTHONPATH-like, PIP_* and UV_* variables."""
+    the venv as cwd, the environment without PYTHONPATH-like, PIP_* and UV_* variables.
+
+    It runs in its own process group, with a line on stderr every few seconds while it has not
+    answered; after ``timeout`` seconds the whole group is killed (a hung import and whatever it
+    started) and the report says it timed out, in one line. A crash says which signal."""
     from wizard.plan.isolation import step_environ
     from wizard.run.verify import parse_report, verify_argv
 
     env = step_environ(os.environ, {"PYTHONUNBUFFERED": "1"})
     venv = python.parent.parent
+    if not os.path.lexists(python):
+        return VerifyReport(ok=False, error=f"the venv has no python ({python} is missing)")
     try:
-        r = subprocess.run(
+        proc = subprocess.Popen(
             verify_argv(str(python), backend, packages, pinned=pinned),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=300,
+            errors="replace",
             stdin=subprocess.DEVNULL,
             env=env,
             cwd=venv if venv.is_dir() else None,
-            check=False,
+            start_new_session=os.name == "posix",
         )
-    except (OSError, subprocess.SubprocessError) as err:
-        return VerifyReport(ok=False, error=f"cannot run {python}: {err}")
-    return parse_report(r.stdout) or VerifyReport(
+    except OSError as err:
+        return VerifyReport(ok=False, error=f"cannot run {python}: {err.strerror or err}")
+    started = time.monotonic()
+    every = min(10.0, max(1.0, timeout / 4))
+    while True:
+        waited = time.monotonic() - started
+        try:
+            out, err_text = proc.communicate(timeout=max(0.05, min(every, timeout - waited)))
+            break
+        except subprocess.TimeoutExpired:
+            waited = time.monotonic() - started
+            if waited >= timeout:
+                _stop_group(proc)
+                return VerifyReport(
+                    ok=False,
+                    error=(
+                        f"{python} did not finish the check within {timeout:g} s and was "
+                        "stopped: it hangs (a broken import, a stuck GPU driver, or a lock); "
+                        "run it by hand to see where, or give doctor more --timeout"
+                    ),
+                )
+            _progress(
+                f"still waiting for {python} to import torch and run the check "
+                f"({waited:.0f} s of {timeout:g} s)"
+            )
+    _stop_group(proc)  # anything it left running in its group
+    report = parse_report(out)
+    if report is not None:
+        return report
+    if proc.returncode < 0:
+        try:
+            sig = signal.Signals(-proc.returncode).name
+        except ValueError:
+            sig = f"signal {-proc.returncode}"
+        return VerifyReport(ok=False, error=f"{python} crashed with {sig} during the check")
+    last = next((ln.strip() for ln in reversed(err_text.splitlines()) if ln.strip()), "")
+    return VerifyReport(
         ok=False,
-        error=f"{python} exited {r.returncode} without a report: {r.stderr.strip()[-300:]}",
+        error=f"{python} exited {proc.returncode} without a report"
+        + (f": {last[:300]}" if last else ""),
     )
 
 
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    """Kill the check's process group (POSIX) or the process, and reap it."""
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    else:  # pragma: no cover - Windows
+        with contextlib.suppress(OSError):
+            proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.communicate(timeout=5)
+
+
+def _receipt_choices(receipt: Receipt, venv: str) -> Choices:
+    """What to install again, from the receipt: its torch version, channel, packages, installer
+    and index base (a mirror stays the mirror); the backend is chosen again for this machine,
+    since a wrong build is often the very problem."""
+    from wizard.commands.install import saved_choices
+    from wizard.plan.model import DEFAULT_INDEX_BASE
+
+    c = receipt.plan.choice
+    try:
+        base = saved_choices(receipt.plan, "receipt").index_base
+    except UsageError:
+        base = DEFAULT_INDEX_BASE
+    return Choices(
+        venv=venv,
+        channel=c.channel,
+        torch=c.torch,
+        packages=tuple(c.packages),
+        installer=c.installer,
+        index_base=base,
+        allow_insecure_index=base.startswith("http://"),
+    )
+
+
+def _wizard_command(venv: str, choices: Choices | None, fresh: bool) -> str:
+    """``torch-wizard install`` with the receipt's torch and index base; ``fresh``: the venv is
+    beyond repair (no python), so it is removed first."""
+    import shlex
+
+    from wizard.plan.model import DEFAULT_INDEX_BASE
+
+    argv = ["torch-wizard", "install", "--venv", venv]
+    if choices is not None:
+        if choices.torch:
+            argv += ["--torch", choices.torch]
+        if choices.channel != "stable":
+            argv += ["--channel", choices.channel]
+        if choices.packages:
+            argv += ["--packages", ",".join(choices.packages)]
+        if choices.index_base != DEFAULT_INDEX_BASE:
+            argv += ["--index-base", choices.index_base]
+            if choices.allow_insecure_index:
+                argv.append("--allow-insecure-index")
+    argv.append("--yes")
+    line = shlex.join(argv)
+    return f"rm -rf {shlex.quote(venv)} && {line}" if fresh else line
+
+
 def _fix_command(
-    machine: Machine, venv: str, receipt: Receipt | None, reinstall: tuple[str, ...] = ()
+    machine: Machine,
+    venv: str,
+    receipt: Receipt | None,
+    reinstall: tuple[str, ...] = (),
+    *,
+    python_missing: bool = False,
 ) -> str:
     """The command that puts the venv right: for packages that fail their check (``reinstall``),
     the receipt's own install-torch step (same versions, same index) forced to reinstall them,
     since the broken builds already meet its pins; else the install-torch step the planner gives
-    for this machine and venv."""
-    from wizard.plan import Choices, make_plan
+    for this machine and venv, with the receipt's torch version and index base. A venv whose
+    python is missing is never given a command that runs it: it is made again."""
+    from wizard.plan import make_plan
     from wizard.plan.render import command_line
 
+    choices = _receipt_choices(receipt, venv) if receipt is not None else None
+    if python_missing:
+        return _wizard_command(venv, choices, fresh=True)
     if reinstall and receipt is not None:
         try:
             step = receipt.plan.step("install-torch")
@@ -180,18 +308,49 @@ def _fix_command(
             return command_line(
                 replace(step, argv=step.argv + _force(receipt.plan.choice.installer, reinstall))
             )
-    choices = Choices(venv=venv)
-    if receipt is not None:
-        pkgs = tuple(receipt.plan.choice.packages)
-        choices = Choices(venv=venv, packages=pkgs, installer=receipt.plan.choice.installer)
-    try:
-        plan = make_plan(machine, choices)
-        step = plan.step("install-torch")
+    tries = [choices, replace(choices, torch="")] if choices is not None else []
+    for attempt in (*tries, Choices(venv=venv)):
+        try:
+            plan = make_plan(machine, attempt)
+            step = plan.step("install-torch")
+        except Exception:  # noqa: S112 - any planning failure: try the next, then the wizard
+            continue
         if reinstall:
             step = replace(step, argv=step.argv + _force(plan.choice.installer, reinstall))
         return command_line(step)
-    except Exception:  # any planning failure: fall back to the wizard itself
-        return f"torch-wizard install --venv {venv} --yes"
+    return _wizard_command(venv, choices, fresh=False)
+
+
+def known_backends(cat: Catalog) -> set[str]:
+    """Every backend a torch-wizard plan can name: the catalog's variants, PyPI, Jetson."""
+    out = {"pypi", "mps", "jetson"}
+    for channel in ("stable", "test", "nightly"):
+        for rel in cat.releases(channel):
+            for variants in rel.variants_by_platform.values():
+                out.update(variants)
+    out.update(route.variant for route in cat.jetson_routes() if route.variant)
+    return out
+
+
+def receipt_doubt(receipt: Receipt, cat: Catalog) -> str:
+    """A sentence when the receipt cannot be what a run wrote (edited by hand or damaged), so
+    doctor judges the venv by what is installed instead; "" when it can."""
+    c = receipt.plan.choice
+    backend = c.backend
+    if backend and not backend.startswith("jetson") and backend not in known_backends(cat):
+        return (
+            f"The receipt says backend {backend!r}, which no PyTorch release has: it was edited "
+            "or damaged, so doctor judges the venv by what is installed, not by the receipt."
+        )
+    suffix = f"/{backend}"
+    if c.index_url and backend not in ("pypi", "mps") and not backend.startswith("jetson"):
+        if not c.index_url.rstrip("/").endswith(suffix):
+            return (
+                f"The receipt's backend {backend} does not match its index {c.index_url}: it was "
+                "edited or damaged, so doctor judges the venv by what is installed, not by the "
+                "receipt."
+            )
+    return ""
 
 
 def _force(installer: str, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -219,27 +378,39 @@ def examine(args: argparse.Namespace) -> DoctorReport:
     venv = Path(getattr(args, "venv", None) or ".venv").expanduser().absolute()
     if not (venv / "pyvenv.cfg").is_file():
         raise UsageError(f"no virtual environment at {venv}: pass --venv PATH of a venv to check")
+    timeout = float(getattr(args, "timeout", None) or VERIFY_TIMEOUT)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    cat = catalog_mod.load()
     receipt = read_receipt(venv)
-    backend = receipt.plan.choice.backend if receipt is not None else ""
-    # The receipt's packages and pins, as its verify step checked them; without a receipt, the
-    # script checks whichever of torch, torchvision and torchaudio is installed.
-    packages = dict(receipt.plan.choice.packages) if receipt is not None else {}
-    pinned = receipt is None or receipt.plan.choice.build != "source"
-    report = _run_verify(python, backend, packages, pinned=pinned) or VerifyReport(
+    doubt = receipt_doubt(receipt, cat) if receipt is not None else ""
+    trusted = receipt if not doubt else None
+    backend = trusted.plan.choice.backend if trusted is not None else ""
+    # The receipt's packages and pins, as its verify step checked them; without a receipt (or
+    # one not to be trusted), the script checks whichever PyTorch packages are installed.
+    packages = dict(trusted.plan.choice.packages) if trusted is not None else {}
+    pinned = trusted is None or trusted.plan.choice.build != "source"
+    report = _run_verify(python, backend, packages, pinned=pinned, timeout=timeout) or VerifyReport(
         ok=False, error="no report"
     )
     machine = _machine(args, receipt)
-    problems, notes = assess(report, machine, catalog_mod.load(), receipt)
+    problems, notes = assess(report, machine, cat, trusted)
     if receipt is None:
         notes.append("No torch-wizard receipt in this venv: it was not installed by torch-wizard.")
+    elif doubt:
+        notes.append(doubt)
     elif receipt.outcome != "ok":
         notes.append(
             f"The last torch-wizard run here ended '{receipt.outcome}': "
             f"{receipt.message.rstrip('.')}."
         )
     broken = tuple(c.name for c in report.failed_packages() if c.version and c.version_ok)
-    fix = _fix_command(machine, str(venv), receipt, broken) if problems else ""
+    fix = (
+        _fix_command(
+            machine, str(venv), trusted, broken, python_missing=not os.path.lexists(python)
+        )
+        if problems
+        else ""
+    )
     return DoctorReport(
         venv=str(venv),
         python=report.python,

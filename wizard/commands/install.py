@@ -618,7 +618,11 @@ def run(args: argparse.Namespace) -> int:
             return 2
     from wizard.run.runner import Runner, run_sync
 
-    runner = Runner(plan, log_path=getattr(args, "log", None) or None)
+    runner = Runner(
+        plan,
+        log_path=getattr(args, "log", None) or None,
+        step_timeout=getattr(args, "step_timeout", None) or 0.0,
+    )
     announce(plan, sys.stdout)
     fin = run_sync(plan, ConsolePrinter(plan, sys.stdout, sys.stderr), runner=runner)
     return exit_code(fin)

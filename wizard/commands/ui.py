@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, TextIO
 from wizard.errors import UsageError
 
 if TYPE_CHECKING:
+    from wizard.plan.model import Plan
+    from wizard.run.runner import Runner
     from wizard.ui.app import WizardApp
 
 PROG = "torch-wizard"
@@ -77,7 +79,20 @@ def run(args: argparse.Namespace) -> int:
     check_terminal()  # after the input checks: a wrong option is the more useful thing to hear
     from wizard.ui.app import WizardApp
 
-    app = WizardApp(detect, choices, machine=machine, dry_run=bool(getattr(args, "dry_run", False)))
+    step_timeout = float(getattr(args, "step_timeout", None) or 0.0)
+
+    def runner(plan: Plan) -> Runner:
+        from wizard.run.runner import Runner
+
+        return Runner(plan, step_timeout=step_timeout)
+
+    app = WizardApp(
+        detect,
+        choices,
+        machine=machine,
+        dry_run=bool(getattr(args, "dry_run", False)),
+        runner_factory=runner if step_timeout else None,
+    )
     return run_app(app)
 
 

@@ -33,7 +33,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -62,6 +62,12 @@ TAIL = 20
 DRAIN = (
     1.0  # seconds to keep reading after a step's process exited (a descendant may hold the pipe)
 )
+# Signals that mean the program itself crashed, not that something stopped it.
+CRASH_SIGNALS = {
+    int(getattr(signal, n))
+    for n in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGSYS")
+    if hasattr(signal, n)
+}
 INSTALLS_TORCH = ("install-torch", "build")  # the wheel install, or a source build's pip install
 VERIFY_KEEP = 2000  # lines of the verify step kept to find its report
 
@@ -196,7 +202,10 @@ def failure_message(step: Step, run: _StepRun, tail: tuple[str, ...], index_note
     if run.stopped == "timeout":
         return f"{name} timed out after {run.timeout or step.timeout:g} s and was stopped"
     if run.returncode < 0:
-        return f"{name} was killed by {_signal_name(run.returncode)}"
+        sig = _signal_name(run.returncode)
+        if -run.returncode in CRASH_SIGNALS:
+            return f"{name} crashed with {sig} (see the log for its last output)"
+        return f"{name} was killed by {sig}"
     text = "\n".join(tail)
     msg = f"{name} failed with exit code {run.returncode}"
     if "No space left on device" in text:
@@ -208,9 +217,30 @@ def failure_message(step: Step, run: _StepRun, tail: tuple[str, ...], index_note
     errors = [
         line.strip() for line in tail if line.strip().startswith(("ERROR:", "error:", "\u00d7"))
     ]
+    crash = traceback_error(tail)
+    if crash:  # pip's own "ERROR: Exception:" heads a traceback: its last line says what died
+        return f"{msg}: it crashed with {crash}"
     if errors:
         return f"{msg}: {errors[-1]}"
     return msg
+
+
+def traceback_error(tail: Sequence[str]) -> str:
+    """The last line of the last Python traceback in ``tail`` (``OSError: [Errno 5] ...``), the
+    one line that says what a crashed pip or build script died of; "" when there is none."""
+    lines = list(tail)
+    starts = [
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("Traceback (most recent call") or line.startswith('  File "')
+    ]
+    if not starts:
+        return ""
+    found = ""
+    for line in lines[starts[-1] + 1 :]:
+        if line and not line[0].isspace() and not line.startswith("Traceback"):
+            found = line.strip()
+    return found[:300]
 
 
 class Runner:
@@ -236,7 +266,11 @@ class Runner:
         self.log_given = bool(log_path)
         self.state_dir = state_dir
         self.step_timeout = step_timeout  # for steps without their own timeout; 0 = none
-        self.stall_notice = stall_notice  # seconds of silence before a notice; 0 = never
+        # Seconds of silence before a notice (0 = never); with a step timeout, at half of it at
+        # the latest, so a stalled step is reported before it is stopped.
+        self.stall_notice = stall_notice
+        if step_timeout > 0 and (stall_notice <= 0 or stall_notice > step_timeout / 2):
+            self.stall_notice = step_timeout / 2
         self.tmp_dir = ""  # the run's private TMPDIR while it runs
         self.grace = grace
         self.batch_interval = batch_interval
@@ -451,7 +485,7 @@ class Runner:
                     if url:
                         index_note = await asyncio.to_thread(_probe_index, url)
                 message = failure_message(failed, failed_run, tail, index_note)
-                if failed.id == "verify":
+                if failed.id == "verify" and not failed_run.stopped and failed_run.returncode >= 0:
                     diagnoses = tuple(diagnose(report, plan.choice.backend, plan.choice.torch))
                     if diagnoses:
                         message = f"verification failed: {diagnoses[0]}"
