@@ -217,10 +217,18 @@ def check_venv_path(path: str, machine: Machine) -> None:
     Linux, say) is not judged by this host's rules."""
     if machine.source.startswith("profile:") or _foreign_paths(machine):
         return  # a path on another machine: nothing to check here
-    from wizard.run.preflight import path_problem, system_prefixes, venv_problem
+    from wizard.run.preflight import (
+        path_problem,
+        system_prefixes,
+        venv_problem,
+        venv_python_problem,
+    )
 
-    problem = path_problem(path) or venv_problem(
-        Path(os.path.expanduser(path)), creates=True, prefixes=system_prefixes()
+    where = Path(os.path.expanduser(path))
+    problem = (
+        path_problem(path)
+        or venv_problem(where, creates=True, prefixes=system_prefixes())
+        or venv_python_problem(where, machine.python.minor)
     )
     if problem:
         raise UsageError(problem)
