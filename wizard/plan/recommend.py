@@ -217,7 +217,7 @@ def check_venv_path(path: str, machine: Machine) -> None:
     Linux, say) is not judged by this host's rules."""
     if machine.source.startswith("profile:") or _foreign_paths(machine):
         return  # a path on another machine: nothing to check here
-    from wizard.run.preflight import (
+    from wizard.venvcheck import (
         path_problem,
         system_prefixes,
         venv_problem,

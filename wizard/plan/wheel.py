@@ -166,7 +166,7 @@ def verify_step(machine: Machine, resolved: Resolved) -> Step:
     build's version carries a suffix (``2.13.0a0+git...``), so its packages are not pinned."""
     py = venv_python(machine, resolved.venv)
     try:
-        from wizard.run.verify import verify_argv
+        from wizard.plan.verify import verify_argv
 
         pinned = resolved.build != "source"
         argv = tuple(verify_argv(py, resolved.backend, resolved.packages, pinned=pinned))
