@@ -166,7 +166,9 @@ def test_container_without_device_nodes() -> None:
     assert m.nvidia.driver_version == "550.54.14"
     assert not m.nvidia.device_nodes
     assert m.nvidia.gpus[0].pci_id == "10de:2684"
-    assert m.nvidia.gpus[0].compute_capability == ""
+    # no nvidia-smi: name and compute capability from the PCI id, through the GPU table
+    assert m.nvidia.gpus[0].name == "NVIDIA GeForce RTX 4090"
+    assert m.nvidia.gpus[0].compute_capability == "8.9"
     assert any("/dev/nvidia" in n and "container" in n for n in m.notes)
     assert any("nvidia-smi was not found" in n for n in m.notes)
 
@@ -187,7 +189,8 @@ def test_nvidia_smi_na_fields_and_warning_line() -> None:
     m = machine("nvidia-smi-na")
     gpus = m.nvidia.gpus
     assert len(gpus) == 2
-    assert (gpus[0].compute_capability, gpus[0].memory) == ("", 24576 * 1024**2)
+    # nvidia-smi says [N/A]; the PCI id (10de:2204, GA102) fills it in from the GPU table
+    assert (gpus[0].compute_capability, gpus[0].memory) == ("8.6", 24576 * 1024**2)
     assert (gpus[1].compute_capability, gpus[1].memory) == ("8.6", 0)
     assert m.nvidia.driver_version == "535.154.05"
     assert any("infoROM" in n for n in m.notes)

@@ -96,6 +96,7 @@ def detect(
         intel,
         memory,
         nvidia,
+        pci,
         system,
         toolchain,
     )
@@ -107,8 +108,14 @@ def detect(
     _, bits, arch = cpu.target_arch(r, defaults, os_info.name)
 
     with ThreadPoolExecutor(max_workers=12) as pool:
-        # Slow ones (subprocesses) first.
-        f_nvidia = pool.submit(nvidia.probe_nvidia, r, timeout, os_info.wsl)
+        # The display devices first: the GPU probes wait on them (on Windows a PowerShell query).
+        f_pci = pool.submit(pci.probe_display, r, os_info.name, timeout)
+
+        def devices() -> list[pci.PCIDevice]:
+            return f_pci.result().value
+
+        # Slow ones (subprocesses) next.
+        f_nvidia = pool.submit(nvidia.probe_nvidia, r, timeout, os_info.wsl, devices)
         f_tools = [pool.submit(toolchain.probe_tool, r, name, timeout) for name in toolchain.TOOLS]
         f_torch: Future[Found[ExistingTorch]] | None = None
         if r.is_host:
@@ -116,15 +123,19 @@ def detect(
 
             f_torch = pool.submit(torch_env.probe_torch, target_path, timeout)
         f_python = pool.submit(_python, r, defaults.python, bits, os_info.name, arch)
-        f_amd = pool.submit(amd.probe_amd, r, timeout)
+        f_amd = pool.submit(amd.probe_amd, r, timeout, devices, os_info.name)
         f_apple = pool.submit(apple.probe_apple, r, os_info.name, arch, timeout)
         f_cpu = pool.submit(cpu.probe_cpu, r, defaults, os_info.name, timeout)
         f_memory = pool.submit(memory.probe_memory, r, os_info.name, timeout)
         f_disk = pool.submit(disk.probe_disk, r, target_path)
-        f_intel = pool.submit(intel.probe_intel, r)
+        f_intel = pool.submit(intel.probe_intel, r, devices)
         f_board = pool.submit(boards.probe_board, r)
 
         notes: list[str] = [*notes0, *os_found.notes]
+        try:
+            notes.extend(f_pci.result().notes)
+        except Exception as err:  # a probe bug must not take detection down
+            notes.append(f"Listing the GPUs failed unexpectedly ({type(err).__name__}: {err}).")
 
         def take(name: str, fut: Future[Found[T]], fallback: T) -> T:
             try:

@@ -7,16 +7,19 @@ gfx targets, first source that answers (shared/facts.md, "AMD"):
    is major*10000 + minor*100 + stepping, printed as gfx{major}{minor:x}{stepping:x}
    (110000 -> gfx1100, 90010 -> gfx90a, 90402 -> gfx942); 0 is a CPU node. This is the encoding of
    the amdgpu kernel driver's kfd_topology.c and of ROCR-Runtime's libhsakmt topology.c.
-4. a PCI display device with vendor 0x1002: an AMD GPU of unknown target.
+4. a PCI display device with vendor 0x1002 (on Windows: a video controller): no kfd, so the
+   amdgpu kernel driver is not running; its name, architecture and gfx target come from the
+   bundled GPU table (``wizard.machine.gputable``), else the target is unknown.
 ROCm version: ``opt/rocm/.info/version`` ("6.4.1-83" -> "6.4.1").
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from wizard.machine.model import AMDGPU, AMDInfo
-from wizard.machine.pci import display_devices
+from wizard.machine.pci import Devices, PCIDevice, devices_of
 from wizard.machine.root import Found, Root
 
 AMD_VENDOR = "1002"
@@ -81,7 +84,9 @@ def rocm_version(root: Root) -> str:
     return m.group(1) if m else ""
 
 
-def probe_amd(root: Root, timeout: float) -> Found[AMDInfo]:
+def probe_amd(
+    root: Root, timeout: float, devices: Devices | None = None, os_name: str = "linux"
+) -> Found[AMDInfo]:
     notes: list[str] = []
     gpus: list[AMDGPU] = []
     source = ""
@@ -111,18 +116,58 @@ def probe_amd(root: Root, timeout: float) -> Found[AMDInfo]:
             if gfx:
                 gpus.append(AMDGPU(gfx=gfx))
         source = "kfd" if gpus else source
-    pci = [d for d in display_devices(root) if d.vendor == AMD_VENDOR]
+    pci = devices_of(root, devices, AMD_VENDOR)
     if not gpus and pci:
-        gpus = [AMDGPU(name=f"AMD GPU [{d.pci_id}]", pci_id=d.pci_id) for d in pci]
+        gpus = [_from_pci(d) for d in pci]
         source = "pci"
-        notes.append(
-            "An AMD GPU is present but its gfx target is unknown (no ROCm tools, no /sys/class/kfd): "
-            "install the amdgpu driver / ROCm, or pass --amd-arch gfxNNNN."
-        )
+        unknown = [g.pci_id for g in gpus if not g.gfx]
+        known = [g.name for g in gpus if g.gfx]
+        if known and os_name == "linux":
+            bound = [d.driver for d in pci if d.driver]
+            why = f"the {bound[0]} driver is bound instead" if bound else "no driver is bound"
+            notes.append(
+                f"{known[0]}: the amdgpu kernel driver is not running ({why}, no "
+                "/sys/class/kfd), so ROCm cannot use it yet."
+            )
+        if unknown:
+            notes.append(
+                f"AMD GPU {', '.join(unknown)}: its gfx target is unknown (no ROCm tools, no "
+                "/sys/class/kfd, and not in torch-wizard's GPU table): load the amdgpu driver, or "
+                "pass --amd-arch gfxNNNN."
+            )
     elif pci and len(pci) == len(gpus):
-        gpus = [
-            AMDGPU(name=g.name, gfx=g.gfx, pci_id=d.pci_id) for g, d in zip(gpus, pci, strict=True)
-        ]
+        gpus = [_with_table(g, d) for g, d in zip(gpus, pci, strict=True)]
+    drivers = [d.driver for d in pci if d.driver]
     return Found(
-        AMDInfo(gpus=tuple(gpus), rocm_version=rocm_version(root), source=source), tuple(notes)
+        AMDInfo(
+            gpus=tuple(gpus),
+            rocm_version=rocm_version(root),
+            source=source,
+            kernel_driver=drivers[0] if drivers else "",
+        ),
+        tuple(notes),
     )
+
+
+def _from_pci(dev: PCIDevice) -> AMDGPU:
+    from wizard.machine import gputable
+
+    entry = gputable.lookup(dev.pci_id)
+    if entry is None:
+        return AMDGPU(name=dev.name or f"AMD GPU [{dev.pci_id}]", pci_id=dev.pci_id)
+    return AMDGPU(
+        name=dev.name or entry.name,
+        gfx=entry.target,
+        pci_id=dev.pci_id,
+        architecture=entry.architecture,
+    )
+
+
+def _with_table(gpu: AMDGPU, dev: PCIDevice) -> AMDGPU:
+    from wizard.machine import gputable
+
+    entry = gputable.lookup(dev.pci_id)
+    gpu = replace(gpu, pci_id=dev.pci_id)
+    if entry is None:
+        return gpu
+    return replace(gpu, name=gpu.name or entry.name, architecture=entry.architecture)

@@ -10,7 +10,7 @@ ATS-M / Data Center GPU Flex (``INTEL_ATS_M_IDS``), Ponte Vecchio / Data Center 
 from __future__ import annotations
 
 from wizard.machine.model import IntelGPU
-from wizard.machine.pci import display_devices
+from wizard.machine.pci import Devices, PCIDevice, devices_of
 from wizard.machine.root import Found, Root
 
 INTEL_VENDOR = "8086"
@@ -38,14 +38,26 @@ DISCRETE: dict[str, str] = {dev: fam for fam, devs in _FAMILIES.items() for dev 
 
 
 def classify(device: str) -> IntelGPU:
+    """Discrete or integrated from the kernel's id groups; the name and architecture from the GPU
+    table ("Intel Arc A770", "Xe (integrated)"), else the family ("Intel Arc A-series (DG2)") or
+    "Intel integrated graphics"."""
+    from wizard.machine import gputable
+
     device = device.lower()
     family = DISCRETE.get(device)
     pci_id = f"{INTEL_VENDOR}:{device}"
-    if family:
-        return IntelGPU(name=family, pci_id=pci_id, discrete=True)
-    return IntelGPU(name="Intel integrated graphics", pci_id=pci_id, discrete=False)
+    entry = gputable.lookup(pci_id)
+    name = entry.name if entry else (family or "Intel integrated graphics")
+    arch = entry.architecture if entry else (family or "")
+    return IntelGPU(name=name, pci_id=pci_id, discrete=bool(family), architecture=arch)
 
 
-def probe_intel(root: Root) -> Found[tuple[IntelGPU, ...]]:
-    gpus = tuple(classify(d.device) for d in display_devices(root) if d.vendor == INTEL_VENDOR)
-    return Found(gpus)
+def _gpu(dev: PCIDevice) -> IntelGPU:
+    gpu = classify(dev.device)
+    if dev.name and gpu.name == "Intel integrated graphics":
+        return IntelGPU(name=dev.name, pci_id=gpu.pci_id, discrete=False)
+    return gpu
+
+
+def probe_intel(root: Root, devices: Devices | None = None) -> Found[tuple[IntelGPU, ...]]:
+    return Found(tuple(_gpu(d) for d in devices_of(root, devices, INTEL_VENDOR)))

@@ -89,6 +89,7 @@ class NvidiaGPU:
     memory: int = 0  # bytes, 0 when unknown
     compute_capability: str = ""  # "8.9"; "" when unknown
     pci_id: str = ""  # "10de:2684"
+    architecture: str = ""  # "Ada Lovelace", from the GPU table; "" when unknown
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ class NvidiaInfo:
     cuda_driver_version: str = ""  # the CUDA version the driver supports (nvidia-smi's header)
     gpus: tuple[NvidiaGPU, ...] = ()
     device_nodes: bool = False  # /dev/nvidia0 (or /dev/dxg on WSL) exists: the GPU is usable here
+    # The kernel driver bound to the GPUs (sysfs driver link, else a loaded module): "nvidia",
+    # "nouveau", or "" (none, or not knowable: Windows, macOS, a profile)
+    kernel_driver: str = ""
 
     @property
     def present(self) -> bool:
@@ -111,13 +115,18 @@ class AMDGPU:
     name: str = ""
     gfx: str = ""  # "gfx1100"
     pci_id: str = ""
+    architecture: str = ""  # "RDNA 3", from the GPU table
 
 
 @dataclass(frozen=True)
 class AMDInfo:
     gpus: tuple[AMDGPU, ...] = ()
     rocm_version: str = ""  # "6.4.1" from /opt/rocm/.info/version or rocminfo; "" if absent
-    source: str = ""  # "rocm_agent_enumerator", "rocminfo", "kfd", "pci"
+    # "rocm_agent_enumerator", "rocminfo", "kfd", "override"; "pci" when only the PCI bus (or
+    # Windows' video controller list) shows the GPU: no kfd, so the amdgpu kernel driver is not
+    # running (a gfx target then comes from the GPU table)
+    source: str = ""
+    kernel_driver: str = ""  # the bound kernel driver on Linux ("amdgpu", "radeon"), "" when none
 
     @property
     def gfx_targets(self) -> tuple[str, ...]:
@@ -129,12 +138,14 @@ class IntelGPU:
     name: str = ""
     pci_id: str = ""  # "8086:56a0"
     discrete: bool = False  # Arc / Data Center GPU Max / Flex, not integrated graphics
+    architecture: str = ""  # "Xe (integrated)", "Intel Arc A-series (DG2)", from the GPU table
 
 
 @dataclass(frozen=True)
 class AppleInfo:
     silicon: bool = False  # M-series: MPS is available from the PyPI wheels
     chip: str = ""  # "Apple M2 Pro"
+    gpu: str = ""  # system_profiler's display adapter: "Apple M2 Pro (19-core GPU)"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,11 @@ Driver version, first source that answers (shared/facts.md, "NVIDIA"):
    "[N/A]" (compute_cap needs a recent nvidia-smi: when it is refused, the query is repeated
    without it). The CUDA version the driver supports comes from plain ``nvidia-smi``'s header
    ("CUDA Version: 12.4").
-GPU presence without nvidia-smi: a PCI device of display class 0x03xxxx with vendor 0x10de.
+GPU presence without nvidia-smi: a PCI device of display class 0x03xxxx with vendor 0x10de (on
+Windows: a video controller with that vendor); its name, architecture and compute capability then
+come from the bundled GPU table (``wizard.machine.gputable``), which also fills in the compute
+capability an old nvidia-smi cannot report. The kernel driver bound to the GPU (sysfs ``driver``
+link, else ``sys/module/nouveau`` / ``sys/module/nvidia``) tells "no driver" from "nouveau".
 Usable here: ``dev/nvidia0`` (or ``dev/dxg`` on WSL) exists; a driver without them is a container
 started without GPU access.
 """
@@ -18,9 +22,10 @@ started without GPU access.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from wizard.machine.model import NvidiaGPU, NvidiaInfo
-from wizard.machine.pci import PCIDevice, display_devices
+from wizard.machine.pci import Devices, PCIDevice, devices_of
 from wizard.machine.root import Found, Root, ToolRun
 
 NVIDIA_VENDOR = "10de"
@@ -100,7 +105,9 @@ def _smi_query(root: Root, timeout: float) -> tuple[ToolRun, ToolRun | None]:
     return run, None
 
 
-def probe_nvidia(root: Root, timeout: float, wsl: bool = False) -> Found[NvidiaInfo]:
+def probe_nvidia(
+    root: Root, timeout: float, wsl: bool = False, devices: Devices | None = None
+) -> Found[NvidiaInfo]:
     notes: list[str] = []
     driver, source = "", ""
     text = (root.read("sys/module/nvidia/version") or "").strip()
@@ -117,9 +124,9 @@ def probe_nvidia(root: Root, timeout: float, wsl: bool = False) -> Found[NvidiaI
         elif text.strip():
             notes.append("/proc/driver/nvidia/version has no driver version in a known format.")
 
-    pci = [d for d in display_devices(root) if d.vendor == NVIDIA_VENDOR]
     gpus: list[NvidiaGPU] = []
     cuda = ""
+    old_smi = False
     smi_path = root.which("nvidia-smi")
     if smi_path is not None:
         run, retry = _smi_query(root, timeout)
@@ -130,8 +137,7 @@ def probe_nvidia(root: Root, timeout: float, wsl: bool = False) -> Found[NvidiaI
                 notes.append(f"nvidia-smi printed lines that are not GPU records: {bad[0]!r}.")
             if smi_driver and not driver:
                 driver, source = smi_driver, "nvidia-smi"
-            if retry is not None:
-                notes.append("This nvidia-smi cannot report compute capability (an old driver).")
+            old_smi = retry is not None
         elif final.note:
             notes.append(final.note)
         if run.status != "timeout" and (retry is None or retry.status != "timeout"):
@@ -140,19 +146,37 @@ def probe_nvidia(root: Root, timeout: float, wsl: bool = False) -> Found[NvidiaI
                 cuda = parse_cuda_version(header.stdout)
             elif header.note and header.status == "timeout":
                 notes.append(header.note)
-    elif driver or pci:
-        notes.append(
-            "nvidia-smi was not found: GPU names and compute capability come from "
-            "/sys only (pass --compute-capability X.Y if needed)."
-        )
-
+    pci = devices_of(root, devices, NVIDIA_VENDOR)
     if not gpus and pci:
         gpus = [_from_pci(i, d) for i, d in enumerate(pci)]
+        unknown = [g.pci_id for g in gpus if not g.compute_capability]
+        if unknown:
+            notes.append(
+                f"NVIDIA GPU {', '.join(unknown)} is not in torch-wizard's GPU table, so its name "
+                "and compute capability are unknown (pass --compute-capability X.Y if needed)."
+            )
     elif pci and len(pci) == len(gpus):
-        gpus = [
-            NvidiaGPU(g.index, g.name, g.memory, g.compute_capability, d.pci_id)
-            for g, d in zip(gpus, pci, strict=True)
-        ]
+        gpus = [_with_table(g, d) for g, d in zip(gpus, pci, strict=True)]
+    if smi_path is None and driver and gpus:
+        table = all(g.compute_capability for g in gpus)
+        notes.append(
+            "nvidia-smi was not found: GPU names and compute capability come from "
+            + (
+                "their PCI ids (torch-wizard's GPU table)."
+                if table
+                else "/sys only (pass --compute-capability X.Y if needed)."
+            )
+        )
+    if old_smi:
+        notes.append(
+            "This nvidia-smi cannot report compute capability (an old driver)"
+            + (
+                "; it comes from torch-wizard's GPU table."
+                if gpus and all(g.compute_capability for g in gpus)
+                else "."
+            )
+        )
+    kernel = _kernel_driver(root, pci, driver)
 
     nodes = root.exists("dev/nvidia0") or (wsl and root.exists("dev/dxg"))
     if not nodes:
@@ -170,13 +194,51 @@ def probe_nvidia(root: Root, timeout: float, wsl: bool = False) -> Found[NvidiaI
         cuda_driver_version=cuda,
         gpus=tuple(gpus),
         device_nodes=bool(nodes),
+        kernel_driver=kernel,
     )
     if gpus and not driver:
-        notes.append(
-            "An NVIDIA GPU is present but no NVIDIA driver is loaded: install the driver for CUDA."
-        )
+        names = ", ".join(dict.fromkeys(g.name for g in gpus))
+        using = " (the nouveau driver is bound to it instead)" if kernel == "nouveau" else ""
+        notes.append(f"{names}: no NVIDIA driver is loaded{using}; CUDA needs NVIDIA's driver.")
     return Found(info, tuple(notes))
 
 
+def _kernel_driver(root: Root, pci: list[PCIDevice], driver: str) -> str:
+    bound = [d.driver for d in pci if d.driver in ("nvidia", "nouveau")]
+    if bound:
+        return bound[0]
+    if driver or root.exists("sys/module/nvidia"):
+        return "nvidia"
+    return "nouveau" if root.exists("sys/module/nouveau") else ""
+
+
 def _from_pci(index: int, dev: PCIDevice) -> NvidiaGPU:
-    return NvidiaGPU(index=index, name=f"NVIDIA GPU [{dev.pci_id}]", pci_id=dev.pci_id)
+    from wizard.machine import gputable
+
+    entry = gputable.lookup(dev.pci_id)
+    if entry is None:
+        name = dev.name or f"NVIDIA GPU [{dev.pci_id}]"
+        return NvidiaGPU(index=index, name=name, pci_id=dev.pci_id)
+    return NvidiaGPU(
+        index=index,
+        name=entry.name,
+        compute_capability=entry.target,
+        pci_id=dev.pci_id,
+        architecture=entry.architecture,
+    )
+
+
+def _with_table(gpu: NvidiaGPU, dev: PCIDevice) -> NvidiaGPU:
+    """nvidia-smi's record with the PCI id, and what the table adds (architecture; compute
+    capability when this nvidia-smi cannot report it)."""
+    from wizard.machine import gputable
+
+    entry = gputable.lookup(dev.pci_id)
+    gpu = replace(gpu, pci_id=dev.pci_id)
+    if entry is None:
+        return gpu
+    return replace(
+        gpu,
+        compute_capability=gpu.compute_capability or entry.target,
+        architecture=entry.architecture,
+    )

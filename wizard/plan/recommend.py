@@ -20,7 +20,7 @@ from wizard import catalog as catalog_mod
 from wizard.catalog import Catalog, Release
 from wizard.catalog.core import cuda_version, rocm_version, variant_kind
 from wizard.errors import UsageError
-from wizard.machine.model import Machine
+from wizard.machine.model import Machine, NvidiaGPU
 from wizard.plan.model import (
     DEFAULT_PACKAGES,
     FAMILY_PACKAGES,
@@ -666,6 +666,9 @@ def _recommend(
                 "install a CUDA build anyway."
             )
             return _cpu(newest, machine, notes, key, mention_gpu=False)
+        special = _gpu_without_driver(cat, machine, candidates, notes, gpu)
+        if special is not None:
+            return special
         hw = _hardware_phrase(machine, gpu)
         newest_misses: list[tuple[str, str]] = []
         for release in candidates:
@@ -695,6 +698,11 @@ def _recommend(
                             "The wheel bundles its own CUDA runtime, so no CUDA toolkit is needed; "
                             "only the driver matters."
                         )
+                        _mixed_reason(cat, machine, release, variant, notes)
+                    if gpu == "amd":
+                        from wizard.plan.drivers import amd_host_needs
+
+                        notes.reasons.append(amd_host_needs(machine))
                     _backend_caveats(cat, machine, variant, notes)
                     return release, variant
                 misses.append((variant, fit.why))
@@ -708,6 +716,9 @@ def _recommend(
                 "torch[device-gfx1100], from https://repo.amd.com/rocm/whl-multi-arch/) are AMD's "
                 "route, not PyTorch's index, and are not planned here."
             )
+        partial = _mixed_partial(cat, machine, candidates, notes) if gpu == "nvidia" else None
+        if partial is not None:
+            return partial
         detail = _group(newest_misses) or f"torch {newest.version} offers no {kind} build here"
         notes.warnings.append(f"No GPU build of any torch release fits {hw}: {detail}.")
         fix = ""
@@ -739,8 +750,8 @@ def _backend_caveats(cat: Catalog, machine: Machine, variant: str, notes: _Notes
     if variant == "xpu" and not any(g.discrete for g in machine.intel):
         notes.warnings.append(
             "The Intel GPU is integrated: it shares system memory with the CPU, and the XPU "
-            "wheels need Intel's GPU driver (level-zero) installed; "
-            f"source: {cat.xpu_source or 'PyTorch Getting Started on Intel GPU'}."
+            "wheels need Intel's GPU driver (level-zero) installed (PyTorch's 'Getting Started "
+            "on Intel GPU')."
         )
 
 
@@ -813,6 +824,179 @@ def _jetson_sbsa_backend(
     return _cpu(candidates[0], machine, notes, key, mention_gpu=False)
 
 
+# --------------------------------------------------------------------------------------------------
+# GPUs without their driver, and GPUs of mixed generations (issue 11)
+
+
+def _gpu_names(gpus: list[NvidiaGPU]) -> str:
+    """ "NVIDIA GeForce GTX 1080 (6.1)" or "2x Tesla K80 (3.7)"."""
+    by_name: dict[str, list[NvidiaGPU]] = {}
+    for g in gpus:
+        by_name.setdefault(g.name, []).append(g)
+    parts = []
+    for name, same in by_name.items():
+        count = f"{len(same)}x " if len(same) > 1 else ""
+        cc = same[0].compute_capability
+        parts.append(f"{count}{name}" + (f" ({cc})" if cc else ""))
+    return " and ".join(parts)
+
+
+def cuda_once_driver(
+    cat: Catalog, machine: Machine, candidates: list[Release] | None = None
+) -> tuple[Release, str, str] | None:
+    """The (release, variant, driver floor) the plan would pick for this machine's NVIDIA GPUs
+    once a new enough NVIDIA driver runs; None when no CUDA build covers them."""
+    nv = replace(machine.nvidia, driver_version="9999.99", device_nodes=True)
+    later = replace(machine, nvidia=nv)
+    if candidates is None:
+        candidates = [r for r in cat.releases("stable") if not _release_fits(r, machine)]
+    for release in candidates:
+        for variant in release.variants(machine.platform_key):
+            if variant_kind(variant) == "cuda" and backend_fit(cat, later, release, variant).ok:
+                return release, variant, cat.driver_floor(cuda_version(variant), machine.os.name)
+    return None
+
+
+def rocm_once_driver(
+    cat: Catalog, machine: Machine, candidates: list[Release] | None = None
+) -> tuple[Release, str] | None:
+    """The (release, variant) for this machine's AMD GPU once the amdgpu driver runs."""
+    if candidates is None:
+        candidates = [r for r in cat.releases("stable") if not _release_fits(r, machine)]
+    for release in candidates:
+        for variant in release.variants(machine.platform_key):
+            if variant_kind(variant) == "rocm" and backend_fit(cat, machine, release, variant).ok:
+                return release, variant
+    return None
+
+
+def _gpu_without_driver(
+    cat: Catalog, machine: Machine, candidates: list[Release], notes: _Notes, gpu: str
+) -> tuple[Release, str] | None:
+    """NVIDIA without its driver, AMD without amdgpu (no kfd) on Linux: the CPU build now, and
+    which driver (and command) would give which GPU build. None for every other machine."""
+    from wizard.plan import drivers
+
+    key = machine.platform_key
+    newest = candidates[0]
+    if gpu == "nvidia" and not machine.nvidia.driver_version:
+        names = _gpu_names(list(machine.nvidia.gpus)) or "An NVIDIA GPU"
+        using = (
+            ", and the nouveau driver in use cannot run CUDA"
+            if machine.nvidia.kernel_driver == "nouveau"
+            else ""
+        )
+        notes.reasons.append(f"{names} found, but no NVIDIA driver is loaded{using}.")
+        then = cuda_once_driver(cat, machine, candidates)
+        if then is None:
+            notes.reasons.append(
+                "No CUDA build of any torch release covers this GPU, even with a new driver, so "
+                "the CPU build."
+            )
+            return _cpu(newest, machine, notes, key, mention_gpu=False)
+        release, variant, floor = then
+        branch = drivers.driver_branch(floor)
+        major = cuda_version(variant).split(".")[0]
+        need = (
+            f"{floor} or newer, branch {branch}" if floor != branch else f"branch {branch} or newer"
+        )
+        notes.reasons.append(
+            f"Install NVIDIA's driver ({need}: the floor for CUDA {major}.x wheels): "
+            f"{drivers.nvidia_install(machine, branch)}; reboot, then run "
+            f"torch-wizard again: the plan will then install torch {release.version} with "
+            f"{backend_label(variant)} ({variant})."
+        )
+        notes.reasons.append(
+            "Until then, the CPU build: nothing here installs a driver. To install the CUDA "
+            f"build now, ahead of the driver, pass --backend {variant}."
+        )
+        return _cpu(newest, machine, notes, key, mention_gpu=False)
+    amd = machine.amd
+    if gpu != "amd" or machine.os.name != "linux" or amd.source != "pci":
+        return None
+    name = next((g.name for g in amd.gpus if g.name), "The AMD GPU")
+    gfx = ", ".join(amd.gfx_targets)
+    then_rocm = rocm_once_driver(cat, machine, candidates)
+    if then_rocm is None:
+        notes.reasons.append(f"{name} ({gfx}) found, but no ROCm wheel supports it: the CPU build.")
+        return _cpu(newest, machine, notes, key, mention_gpu=False)
+    release, variant = then_rocm
+    notes.reasons.append(
+        f"{name} ({gfx}) found, but the amdgpu kernel driver is not running (no /sys/class/kfd), "
+        "so ROCm cannot use it yet."
+    )
+    notes.reasons.append(drivers.amd_host_needs(machine))
+    notes.reasons.append(
+        f"Then run torch-wizard again: the plan will then install torch {release.version} with "
+        f"{backend_label(variant)} ({variant}). Until then, the CPU build; pass --backend "
+        f"{variant} to install the ROCm build now."
+    )
+    return _cpu(newest, machine, notes, key, mention_gpu=False)
+
+
+def _mixed_reason(
+    cat: Catalog, machine: Machine, release: Release, variant: str, notes: _Notes
+) -> None:
+    """Several GPUs of different compute capability: say that the build covers them all, and
+    which GPU the newer builds would leave out."""
+    ccs = _ccs(machine)
+    if len(ccs) < 2:
+        return
+    key = machine.platform_key
+    left_out: dict[str, list[str]] = {}
+    for newer in release.variants(key):
+        if newer == variant:
+            break
+        if variant_kind(newer) != "cuda":
+            continue
+        missing = [cc for cc in ccs if not cat.covers_cc(newer, release.version, cc, key)]
+        if missing:
+            out = [g for g in machine.nvidia.gpus if g.compute_capability in missing]
+            left_out.setdefault(_gpu_names(out), []).append(newer)
+    why = "".join(f"; {', '.join(vs)} would leave {who} out" for who, vs in left_out.items())
+    notes.reasons.append(
+        f"Mixed GPUs ({_gpu_names(list(machine.nvidia.gpus))}): {variant} is the newest build "
+        f"that covers all of them{why}."
+    )
+
+
+def _mixed_partial(
+    cat: Catalog, machine: Machine, candidates: list[Release], notes: _Notes
+) -> tuple[Release, str] | None:
+    """No build covers every GPU: the newest that covers the newest GPUs, naming who is left out."""
+    gpus = list(machine.nvidia.gpus)
+    ccs = _ccs(machine)
+    if len(ccs) < 2 or not machine.nvidia.driver_version:
+        return None
+    key = machine.platform_key
+    for drop in range(1, len(ccs)):
+        kept = [g for g in gpus if g.compute_capability in ccs[drop:]]
+        sub = replace(machine, nvidia=replace(machine.nvidia, gpus=tuple(kept)))
+        for release in candidates:
+            for variant in release.variants(key):
+                if variant_kind(variant) != "cuda":
+                    continue
+                fit = backend_fit(cat, sub, release, variant)
+                if not fit.ok:
+                    continue
+                out = [g for g in gpus if g not in kept]
+                archs = cat.cuda_archs(variant, release.version, key)
+                span = f"{archs[0]} to {archs[-1]}" if archs else "newer GPUs"
+                visible = ",".join(str(g.index) for g in kept)
+                notes.warnings.append(
+                    f"No build of any torch release covers every GPU here: {_gpu_names(out)} is "
+                    f"left out ({variant} is built for compute capability {span})."
+                )
+                notes.reasons.append(
+                    f"{_gpu_names(kept)}: {backend_label(variant)} ({variant}) with torch "
+                    f"{release.version}, the newest build that covers them: {fit.why}. "
+                    f"{_gpu_names(out)} stays unused; to keep CUDA off it, run with "
+                    f"CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES={visible}."
+                )
+                return release, variant
+    return None
+
+
 def _driver_hint(cat: Catalog, machine: Machine, release: Release) -> str:
     """If only the driver keeps ``release`` off this GPU: which driver would allow it."""
     ccs = _ccs(machine)
@@ -843,7 +1027,9 @@ def _hardware_phrase(machine: Machine, gpu: str) -> str:
         drv = f" on driver {machine.nvidia.driver_version}" if machine.nvidia.driver_version else ""
         return f"{_gpu_phrase(machine)}{drv}"
     if gpu == "amd":
-        return f"AMD GPU {', '.join(machine.amd.gfx_targets)}"
+        names = list(dict.fromkeys(g.name for g in machine.amd.gpus if g.name))
+        gfx = ", ".join(machine.amd.gfx_targets)
+        return f"{' and '.join(names)} ({gfx})" if names else f"AMD GPU {gfx}"
     return "the Intel GPU"
 
 
@@ -1039,6 +1225,20 @@ def _packages(
                 continue
         else:
             version = release.companions.get(name, "")
+            if version and name in release.index_unconfirmed and variant != "pypi":
+                # PyPI has it; PyTorch's own index is not confirmed to (catalog releases.json).
+                if not explicit:
+                    notes.reasons.append(
+                        f"{name} {version} (PyPI) works with torch {release.version}, but whether "
+                        f"PyTorch's {variant} index carries it is not confirmed here, so it is left "
+                        f"out; add it with --packages torch,...,{name} to try."
+                    )
+                    continue
+                notes.reasons.append(
+                    f"{name} {version} is included as you asked; whether PyTorch's {variant} "
+                    "index carries it is not confirmed here (PyPI has it): if the install cannot "
+                    f"find it, drop {name} from --packages."
+                )
             if version:
                 packages[name] = version if pin else ""
                 continue
