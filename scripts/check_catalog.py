@@ -19,6 +19,13 @@ Prints one line per mismatch and exits 1 if there is any (0 when all agree).
 ``--write`` updates those PyPI-derived fields in releases.json instead (curated fields such as
 variants and sources are kept), adding any new release as a stub whose variants must be filled in.
 ``--cache DIR`` keeps the fetched METADATA so that reruns are fast.
+
+When PyTorch ships (a new cu13x, a new ROCm, a new release), ``--index-base URL --missing-builds``
+reads the index's all-variants page (``URL/torch/``, as https://download.pytorch.org/whl/torch/
+lists every variant's wheels) and prints each build (version, variant, platform) the catalog
+lacks, with the edit to make, and Windows ARM64 Python tags that differ from the catalog's record;
+exit 1 if there is any. ``--index-base URL`` alone lists, per backend of the newest release,
+whether a mirror has it.
 """
 
 from __future__ import annotations
@@ -360,6 +367,75 @@ def check_index(index_base: str, platform_key: str, python: str) -> int:
     return 1 if missing else 0
 
 
+def index_builds(index_base: str, timeout: float = 60) -> dict[tuple[str, str, str], set[str]]:
+    """Every torch build on an index's all-variants page ``{base}/torch/`` (PyTorch's
+    https://download.pytorch.org/whl/torch/ lists each variant's wheels, ``torch-2.9.1+cu129-...``):
+    (public version, variant, platform key) -> the CPython tags it has wheels for. The variant is
+    the wheel's local label; an unlabelled macOS wheel is the "pypi" build."""
+    from wizard.catalog.core import variant_kind
+
+    found: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for f in index.list_files(index_base, "torch", timeout):
+        if not f.version or f.yanked:
+            continue
+        try:
+            parsed = Version(f.version)
+        except ValueError:
+            continue
+        if parsed.is_prerelease or parsed.is_devrelease or parsed < OLDEST:
+            continue
+        keys = {platform_key(p) for p in f.platforms} - {""}
+        for key in keys:
+            variant = f.local or ("pypi" if key.startswith("macos") else "")
+            if variant != "pypi" and not variant_kind(variant):
+                continue
+            found[(f.version, variant, key)] |= f.pythons
+    return found
+
+
+def missing_builds(index_base: str) -> int:
+    """Print the builds an index has that the catalog lacks (a new cu13x, a new ROCm, a new
+    release), and Windows ARM64 Python tags that differ from the catalog's record; 1 if any."""
+    from wizard import catalog
+    from wizard.errors import WizardError
+
+    cat = catalog.load()
+    try:
+        found = index_builds(index_base)
+    except WizardError as err:
+        print(f"check_catalog: {err}", file=sys.stderr)
+        return 1
+    problems: list[str] = []
+    for (version, variant, key), pythons in sorted(
+        found.items(), key=lambda kv: (Version(kv[0][0]), kv[0][1], kv[0][2])
+    ):
+        tags = ", ".join(sorted(pythons, key=lambda p: (*_vkey(p.rstrip("t")), p.endswith("t"))))
+        release = cat.release(version)
+        if release is None:
+            problems.append(
+                f"{version} {variant} {key}: on the index, the catalog has no {version}"
+            )
+        elif variant not in release.variants(key):
+            problems.append(
+                f"{version} {variant} {key}: on the index (Python {tags}), not in the catalog: "
+                f"add {variant!r} to variants[{key!r}] of {version} in releases.json, with its source"
+            )
+        elif key in release.platform_pythons:
+            plain = {p for p in pythons if not p.endswith("t")}
+            if plain != set(release.pythons_for(key)):
+                problems.append(
+                    f"{version} {variant} {key}: the index has Python {tags}, the catalog records "
+                    f"{', '.join(release.pythons_for(key))}"
+                )
+    for line in problems:
+        print(line)
+    print(
+        f"checked {len(found)} torch builds on {index_base.rstrip('/')}/torch/: "
+        f"{len(problems)} missing from or differing with the catalog"
+    )
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="update releases.json from PyPI")
@@ -371,9 +447,21 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of PyPI, list which torch versions a PyTorch index (or mirror) really has "
         "for each backend of the newest release",
     )
+    parser.add_argument(
+        "--missing-builds",
+        action="store_true",
+        help="with --index-base: read the index's all-variants page (BASE/torch/) and list the "
+        "builds (version, variant, platform) the catalog lacks, e.g. a new cu13x",
+    )
     parser.add_argument("--platform", default="linux-x86_64", help="with --index-base")
     parser.add_argument("--python", default="3.12", help="with --index-base")
     args = parser.parse_args(argv)
+    if args.missing_builds and not args.index_base:
+        parser.error(
+            "--missing-builds needs --index-base URL (e.g. https://download.pytorch.org/whl)"
+        )
+    if args.index_base and args.missing_builds:
+        return missing_builds(args.index_base)
     if args.index_base:
         return check_index(args.index_base, args.platform, args.python)
     data = json.loads(args.data.read_text("utf-8"))

@@ -88,6 +88,8 @@ class Release:
     # CPython minors with wheels where a platform differs from ``pythons`` (Windows ARM64: 3.11 to
     # 3.13 only); a platform not listed has ``pythons``.
     platform_pythons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Companions PyPI has but PyTorch's own indexes are not confirmed to carry (torchaudio 2.11.1).
+    index_unconfirmed: tuple[str, ...] = ()
 
     @property
     def pre(self) -> bool:
@@ -398,6 +400,7 @@ def _release(data: dict[str, Any], channel: str) -> Release:
         min_os=dict(data.get("min_os", {})),
         note=data.get("note", ""),
         platform_pythons={k: tuple(v) for k, v in data.get("platform_pythons", {}).items()},
+        index_unconfirmed=tuple(data.get("index_unconfirmed", ())),
     )
 
 
