@@ -15,7 +15,6 @@ import re
 import shlex
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Literal, Protocol, TextIO
 
 from wizard.errors import UsageError
@@ -28,19 +27,13 @@ PROG = "torch-wizard"
 
 def load_plan(path: str) -> Plan:
     """A plan saved by ``plan --format json``; UsageError (exit 2) naming the fix otherwise."""
+    from wizard.files import read_small_text
     from wizard.serial import SchemaError, from_json
 
-    p = Path(path)
+    # A regular file of sane size only: a FIFO would block, /dev/zero would fill the memory.
+    text = read_small_text(path, "--plan", "save one with 'torch-wizard plan --format json > FILE'")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(
-            f"--plan {path}: no such file; save one with 'torch-wizard plan --format json > FILE'"
-        ) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(
-            f"--plan {path} cannot be read ({err}): give a readable JSON plan file"
-        ) from None
+        data = json.loads(text)
     except ValueError as err:
         raise UsageError(
             f"--plan {path} is not JSON ({err}): save it with 'torch-wizard plan --format json'"
@@ -299,6 +292,8 @@ def saved_source(steps: tuple[Step, ...]) -> SourceOptions:
 def _short(token: str) -> str:
     line = token.splitlines()[0] if token else token
     shown = line if len(line) <= 60 and line == token else line[:40] + "..."
+    if not shown.isprintable():  # a NUL or an escape code: show it, never send it to a terminal
+        return repr(shown)
     return shlex.quote(shown)
 
 
@@ -324,11 +319,16 @@ def _argv_change(saved: tuple[str, ...], made: tuple[str, ...]) -> str:
 def _env_change(saved: dict[str, str], made: dict[str, str]) -> str:
     added = [k for k in saved if k not in made]
     if added:
-        return "adds " + ", ".join(f"{k}={_short(saved[k])}" for k in added)
+        return "adds " + ", ".join(f"{_name(k)}={_short(saved[k])}" for k in added)
     dropped = [k for k in made if k not in saved]
     if dropped:
         return "drops " + ", ".join(dropped)
-    return "changes " + ", ".join(k for k in saved if saved[k] != made[k])
+    return "changes " + ", ".join(_name(k) for k in saved if saved[k] != made[k])
+
+
+def _name(key: str) -> str:
+    """An environment variable's name as a message shows it (a NUL or "=" in it escaped)."""
+    return key if key.isprintable() and "=" not in key and key else repr(key)
 
 
 def _step_change(a: Step, b: Step) -> str:
