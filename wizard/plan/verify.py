@@ -55,11 +55,12 @@ def own_label(name):
         return label(found.group(1)) if found else ""
     except Exception:
         return ""
-for name in ("torch", "torchvision", "torchaudio", "pip", "numpy"):
+FAMILY = ("torchvision", "torchaudio", "torchao", "torchcodec")
+for name in ("torch",) + FAMILY + ("pip", "numpy"):
     if installed(name):
         rep["packages"][name] = installed(name)
 if not wanted:
-    wanted = [("torch", "")] + [(n, "") for n in ("torchvision", "torchaudio") if installed(n)]
+    wanted = [("torch", "")] + [(n, "") for n in FAMILY if installed(n)]
 checks = {}
 for name, pin in wanted:
     c = {"name": name, "pin": pin, "version": installed(name), "build": "", "test": "version",
@@ -174,6 +175,46 @@ def exercise(c):
         c["build"] = label(own) or c["build"]
         if c["pin"] and public(own) != public(c["pin"]):
             return "torchaudio.__version__ is %s, the plan pinned %s" % (own, c["pin"])
+    elif name == "torchao":
+        c["test"] = "quantize"
+        import torchao
+        import torchao.quantization as aoq
+        own = str(getattr(torchao, "__version__", ""))
+        c["build"] = label(own) or c["build"]
+        if c["pin"] and public(own) != public(c["pin"]):
+            return "torchao.__version__ is %s, the plan pinned %s" % (own, c["pin"])
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(64, 32))
+        x = torch.randn(4, 64)
+        with torch.no_grad():
+            ref = model(x)
+            config = getattr(aoq, "Int8WeightOnlyConfig", None)
+            aoq.quantize_(model, config() if config else aoq.int8_weight_only())
+            kind = type(model[0].weight).__name__
+            if kind in ("Parameter", "Tensor"):
+                return "torchao.quantization.quantize_ left the weight a plain %s" % kind
+            err = float((model(x) - ref).abs().max())
+            if not err <= 0.05 * float(ref.abs().max()) + 1e-3:
+                return "torchao int8 weight-only linear is off by %.4f" % err
+    elif name == "torchcodec":
+        c["test"] = "import"
+        try:
+            import torchcodec
+        except Exception as exc:
+            root = exc
+            while root.__cause__ is not None:
+                root = root.__cause__
+            text = failure(exc) + ("" if root is exc else " (" + failure(root) + ")")
+            low = text.lower()
+            if "nvrtc" in low or "libcuda" in low or "libnpp" in low:
+                text += ": this torchcodec is a CUDA build without the CUDA libraries it needs; install it from the plan's index"
+            elif "ffmpeg" in low or "libav" in low:
+                text += ": install FFmpeg 4 to 8 with its shared libraries"
+            return text
+        own = str(getattr(torchcodec, "__version__", ""))
+        c["build"] = label(own) or c["build"]
+        if c["pin"] and own and public(own) != public(c["pin"]):
+            return "torchcodec.__version__ is %s, the plan pinned %s" % (own, c["pin"])
     return ""
 for c in rep["checks"]:
     if c["version"] and c["name"] != "torch":
