@@ -39,6 +39,7 @@ from wizard.ui.screens.done import DoneScreen
 from wizard.ui.screens.machine import MachineScreen
 from wizard.ui.screens.preview import PreviewScreen
 from wizard.ui.screens.run import RunScreen
+from wizard.ui.screens.save import SaveScreen
 from wizard.ui.screens.source import SourceScreen
 
 SIZE = (100, 32)
@@ -78,7 +79,11 @@ async def test_pressing_only_enter_reaches_the_recommended_preview(
         expected = make_plan(fixture_machine(name), Choices(venv=str(tmp_path / "venv")))
         assert expected.choice.backend.startswith(backend)
         assert app.state.plan == expected
-        shown = [text_of(w) for w in app.screen.query(".command").results(Static)]
+        shown = [
+            text_of(w)
+            for w in app.screen.query(".command").results(Static)
+            if w.id != "verify-folded"  # the verify script folded; #verify-full has it whole
+        ]
         assert shown == [command_line(s) for s in expected.steps]
         install = expected.step("install-torch")
         assert any("--index-url" in line and "torch==" in line for line in shown)
@@ -295,9 +300,11 @@ async def test_copy_and_save_from_the_preview(tmp_path: Path) -> None:
         assert plan is not None
         await pilot.press("c")
         assert app.clipboard == "\n".join(command_line(s) for s in plan.steps) + "\n"
-        await pilot.press("s")
-        await pilot.press("j")
-        await pilot.pause()
+        for key in ("s", "j"):  # each asks where, with the default path filled in
+            await pilot.press(key)
+            await on_screen(pilot, SaveScreen)
+            await pilot.press("enter")
+            await on_screen(pilot, PreviewScreen)
         script = tmp_path / "out" / "torch-wizard-plan.sh"
         assert script.read_text() == render(plan, "sh")
         assert os.access(script, os.X_OK)
@@ -327,7 +334,9 @@ async def test_windows_target_saves_powershell(tmp_path: Path) -> None:
         await pilot.press("enter")
         await on_screen(pilot, PreviewScreen)
         await pilot.press("w")
-        await pilot.pause()
+        await on_screen(pilot, SaveScreen)
+        await pilot.press("enter")
+        await on_screen(pilot, PreviewScreen)
         assert app.state.plan is not None
         ps1 = (tmp_path / "torch-wizard-plan.ps1").read_bytes().decode()
         assert ps1 == render(app.state.plan, "ps1")
@@ -339,7 +348,9 @@ async def test_screenshot_binding_writes_an_svg(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.screen.machine is not None)  # type: ignore[attr-defined]
         await pilot.press("f8")
-        await pilot.pause()
+        await on_screen(pilot, SaveScreen)
+        await pilot.press("enter")
+        await on_screen(pilot, MachineScreen)
     svgs = list((tmp_path / "shots").glob("*.svg"))
     assert len(svgs) == 1 and "<svg" in svgs[0].read_text()
 

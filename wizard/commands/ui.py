@@ -86,12 +86,24 @@ def run(args: argparse.Namespace) -> int:
 
         return Runner(plan, step_timeout=step_timeout)
 
+    venv_note = ""
+    if getattr(args, "venv", None) is None and choices.venv == ".venv":
+        # The default venv is never the environment the wizard itself runs in.
+        from dataclasses import replace
+
+        from wizard.ui.state import own_venv_default
+
+        venv, venv_note = own_venv_default(
+            choices.venv, os.getcwd(), sys.prefix, sys.base_prefix, os.path.expanduser("~")
+        )
+        choices = replace(choices, venv=venv)
     app = WizardApp(
         detect,
         choices,
         machine=machine,
         dry_run=bool(getattr(args, "dry_run", False)),
         runner_factory=runner if step_timeout else None,
+        venv_note=venv_note,
     )
     return run_app(app)
 

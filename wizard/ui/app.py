@@ -91,6 +91,21 @@ class WizardApp(App[int]):
     TITLE = "torch-wizard"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            id="quit-app",
+            tooltip="Leave the wizard (a running install is stopped first, after a yes)",
+            priority=True,
+        ),
+        Binding(
+            "f1,question_mark",
+            "help",
+            "Help",
+            id="help",
+            tooltip="Show every key of this screen",
+        ),
+        Binding(
             "f8",
             "screenshot",
             "Screenshot",
@@ -107,6 +122,9 @@ class WizardApp(App[int]):
             show=False,
         ),
     ]
+    # Below 80 columns or 24 rows the screens switch to a narrow / short layout (wizard.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
 
     def __init__(
         self,
@@ -124,7 +142,9 @@ class WizardApp(App[int]):
         clock: Callable[[], float] = time.monotonic,
         show_timings: bool = True,
         path_aliases: Mapping[str, str] | None = None,
-        theme: str = "textual-dark",
+        theme: str | None = None,
+        settings_dir: str | os.PathLike[str] | None = None,
+        venv_note: str = "",
     ) -> None:
         super().__init__()
         if machine_source is None and machine is None:
@@ -143,6 +163,7 @@ class WizardApp(App[int]):
         self.show_timings = show_timings
         self.path_aliases = dict(path_aliases or {})
         self.error_message = ""
+        self.last_saved = ""
         self.result: Any = None  # the RunResult of the last run
         self._runner: RunnerLike | None = None
         self._quit_after_run = False
@@ -153,10 +174,23 @@ class WizardApp(App[int]):
         # stopped; the ``ui`` command prints them once the terminal is back (``exit_lines``).
         self.stop_reason = ""
         self.interrupted: Finished | None = None
-        self.theme = theme
+        # Why the default venv is not ``.venv`` here (it is the wizard's own): the Choices says it.
+        self.venv_note = venv_note
+        self.overrides: dict[str, str] = {}  # the Advanced GPU facts, on top of the detected
+        self.planning_machine: Machine | None = None
+        from wizard.ui import settings
+
+        self.settings_path = settings.settings_path(settings_dir)
+        self._explicit_theme = theme
+        # The remembered theme is read and written only in a real terminal (``use_settings``,
+        # called by ``attach_terminal``), so tests never touch the user's config.
+        self.remember_theme = False
+        self._theme_ready = False  # the first theme is not a choice to remember
+        self.theme = theme or settings.initial_theme(frozenset(self.available_themes), {})
 
     # -- the flow ------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self._theme_ready = True
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for sig in EXIT_SIGNALS:
@@ -175,6 +209,7 @@ class WizardApp(App[int]):
         """Set up for a real terminal (the ``ui`` command; Pilot never calls it): the exit
         signals cancel a run, and on Linux a driver that survives the terminal closing."""
         self.handle_signals = True
+        self.use_settings()
         if os.name == "posix":
             from textual.drivers.linux_driver import LinuxDriver
 
@@ -182,6 +217,18 @@ class WizardApp(App[int]):
 
             if self.driver_class is LinuxDriver:  # not one chosen with TEXTUAL_DRIVER
                 self.driver_class = HangupSafeDriver
+
+    def use_settings(self) -> None:
+        """Start with the theme remembered in ``ui.json`` (unless TEXTUAL_THEME or the caller
+        chose one) and remember the user's next choice there."""
+        from wizard.ui import settings
+
+        if self._explicit_theme is not None:
+            return
+        self.remember_theme = True
+        self.theme = settings.initial_theme(
+            frozenset(self.available_themes), settings.load(self.settings_path)
+        )
 
     def _screen(self, step: str, steps: tuple[str, ...], message: str) -> WizardScreen[Any]:
         state = self.state
@@ -192,10 +239,21 @@ class WizardApp(App[int]):
         if state.machine is None:
             raise RuntimeError(f"the {step} step needs a machine")
         if step == "choices":
-            from wizard.ui.screens.choices import ChoicesScreen
+            from wizard.ui.screens.blocker import BlockerScreen
+            from wizard.ui.screens.choices import ChoicesScreen, platform_blocked
 
+            options = self.explorer(state.machine, state.choices)
+            if platform_blocked(options):
+                return BlockerScreen(steps, state.machine, options.error)
             return ChoicesScreen(
-                steps, state.machine, state.choices, self.explorer, self.planner, message
+                steps,
+                state.machine,
+                state.choices,
+                self.explorer,
+                self.planner,
+                message,
+                overrides=self.overrides,
+                note=self.venv_note,
             )
         if step == "source":
             from wizard.ui.screens.source import SourceScreen
@@ -231,7 +289,8 @@ class WizardApp(App[int]):
         message = ""
         while True:
             steps = flow_steps(self.state.choices.build, self.dry_run)
-            result = await self.push_screen_wait(self._screen(step, steps, message))
+            screen = self._screen(step, steps, message)
+            result = await self.push_screen_wait(screen)
             message = ""
             if isinstance(result, Cancel):
                 self.finish(self.quit_code())
@@ -241,8 +300,14 @@ class WizardApp(App[int]):
                 continue
             value = result.value
             if step == "machine":
+                if value is not self.state.machine:  # detected again: start from it
+                    self.planning_machine = None
                 self.state = replace(self.state, machine=value)
             elif step == "choices":
+                # The planner plans for the machine the Choices step showed: the Advanced GPU
+                # facts applied, the free disk measured where the venv goes.
+                self.overrides = dict(getattr(screen, "overrides", {}))
+                self.planning_machine = getattr(screen, "machine", self.state.machine)
                 self.state = replace(self.state, choices=value)
             elif step == "source":
                 choices = replace(self.state.choices, source=value)
@@ -259,7 +324,9 @@ class WizardApp(App[int]):
             step = steps[steps.index(step) + 1]
             if step == "preview" and self.state.machine is not None:
                 try:
-                    plan = self.planner(self.state.machine, self.state.choices)
+                    plan = self.planner(
+                        self.planning_machine or self.state.machine, self.state.choices
+                    )
                 except UsageError as err:
                     message = str(err)
                     step = "choices"
@@ -409,14 +476,23 @@ class WizardApp(App[int]):
 
     # -- plan actions (preview bindings and the command palette) -------------------------------
     @property
+    def flow_screen(self) -> Screen[Any] | None:
+        """The step on top of the stack, under any palette, help or question on top of it (while
+        the palette is open, ``self.screen`` is the palette)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, WizardScreen):
+                return screen
+        return None
+
+    @property
     def plan(self) -> Plan | None:
         return self.state.plan if self._on_plan_screen() else None
 
     def _on_plan_screen(self) -> bool:
-        return type(self.screen).__name__ in ("PreviewScreen", "DoneScreen", "RunScreen")
+        return type(self.flow_screen).__name__ in ("PreviewScreen", "DoneScreen", "RunScreen")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("copy_commands", "save_plan") and self.plan is None:
+        if action in ("copy_commands", "save_plan", "save_answers") and self.plan is None:
             return False
         if action == "save_plan" and parameters == ("ps1",):
             plan = self.plan
@@ -441,37 +517,97 @@ class WizardApp(App[int]):
             markup=False,
         )
 
+    SAVE_NAMES: ClassVar[dict[str, tuple[str, str]]] = {
+        "sh": ("torch-wizard-plan.sh", "the shell script"),
+        "ps1": ("torch-wizard-plan.ps1", "the PowerShell script"),
+        "json": ("torch-wizard-plan.json", "the plan (JSON)"),
+        "text": ("torch-wizard-plan.txt", "the plan (text)"),
+        "answers": ("torch-wizard-answers.toml", "the answers (TOML, for --config)"),
+    }
+
     def action_save_plan(self, fmt: str) -> None:
         from wizard.plan.render import render
+        from wizard.ui.state import answers_toml
 
         plan = self.plan
         if plan is None:
             return
-        ext = {"sh": "sh", "ps1": "ps1", "json": "json", "text": "txt"}[fmt]
-        path = self.save_dir / f"torch-wizard-plan.{ext}"
-        try:
-            self.save_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(plan, fmt), encoding="utf-8", newline="")
-            if fmt == "sh":
-                path.chmod(0o755)
-        except OSError as err:
-            self.notify(f"Could not save {path}: {err.strerror}", severity="error", markup=False)
-            return
-        self.notify(f"Saved {self.display_path(str(path))}", markup=False)
+        name, what = self.SAVE_NAMES[fmt]
+        text = answers_toml(self.state.choices) if fmt == "answers" else render(plan, fmt)
+        self.save_text(what, self.save_dir / name, text, executable=fmt == "sh")
+
+    def action_save_answers(self) -> None:
+        self.action_save_plan("answers")
+
+    def save_text(self, what: str, default: Path, text: str, *, executable: bool = False) -> None:
+        """Ask where (``default`` shown), confirm replacing a file, write, and say the full path."""
+        from wizard.ui.screens.save import SaveScreen
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            target = Path(path)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8", newline="")
+                if executable:
+                    target.chmod(0o755)
+            except OSError as err:
+                self.notify(
+                    f"Could not save {self.display_path(path)}: {err.strerror}",
+                    severity="error",
+                    markup=False,
+                )
+                return
+            self.last_saved = path
+            self.notify(f"Saved {what}:\n{self.display_path(path)}", markup=False)
+
+        self.push_screen(SaveScreen(what, self.display_path(str(default))), chosen)
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Take the picture now (of the screen as it is), then ask where to put it; a filename
+        or path given by a caller (a script) skips the question."""
         folder = Path(path) if path else self.screenshot_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        name = type(self.screen).__name__.removesuffix("Screen").lower() or "screen"
+        flow = self.flow_screen
+        name = type(flow).__name__.removesuffix("Screen").lower() if flow else "screen"
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        saved = self.save_screenshot(filename or f"torch-wizard-{name}-{stamp}.svg", str(folder))
-        self.notify(f"Saved {self.display_path(saved)}", markup=False)
+        if filename or path:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(
+                filename or f"torch-wizard-{name}-{stamp}.svg", str(folder)
+            )
+            self.notify(f"Saved the screenshot:\n{self.display_path(saved)}", markup=False)
+            return
+        svg = self.export_screenshot()
+        self.save_text("a screenshot (SVG)", folder / f"torch-wizard-{name}-{stamp}.svg", svg)
 
     def action_toggle_theme(self) -> None:
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
 
+    def watch_theme(self, name: str) -> None:
+        if self._theme_ready and self.remember_theme:
+            from wizard.ui import settings
+
+            problem = settings.save(self.settings_path, theme=name)
+            if problem:
+                self.remember_theme = False  # said once
+                self.notify(problem, severity="warning", markup=False)
+
+    def action_help(self) -> None:
+        from wizard.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        under = self.screen
+        flow = self.flow_screen
+        title = getattr(flow, "help_title", "") or type(under).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(under, title))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Screenshot", "Keys"):  # ours below: asks where, lists all
+                yield command
+        yield SystemCommand("Keys (help)", "Every key of this screen (F1 or ?)", self.action_help)
         if self.plan is not None:
             plan = self.plan
             yield SystemCommand(
@@ -479,23 +615,28 @@ class WizardApp(App[int]):
             )
             yield SystemCommand(
                 "Save shell script",
-                f"Write {self.save_dir / 'torch-wizard-plan.sh'}",
+                "Save the commands as a shell script (asks where)",
                 lambda: self.action_save_plan("sh"),
             )
             if plan.target.os.name == "windows":
                 yield SystemCommand(
                     "Save PowerShell script",
-                    f"Write {self.save_dir / 'torch-wizard-plan.ps1'}",
+                    "Save the commands as a PowerShell script (asks where)",
                     lambda: self.action_save_plan("ps1"),
                 )
             yield SystemCommand(
                 "Save plan JSON",
-                f"Write {self.save_dir / 'torch-wizard-plan.json'}",
+                "Save the plan for 'torch-wizard install --plan FILE' (asks where)",
                 lambda: self.action_save_plan("json"),
+            )
+            yield SystemCommand(
+                "Save answers (TOML)",
+                "Save these choices for 'torch-wizard plan --config FILE' on any machine",
+                self.action_save_answers,
             )
         yield SystemCommand(
             "Save screenshot (SVG)",
-            f"Save this screen into {self.screenshot_dir}",
+            "Save this screen as an SVG picture (asks where; also F8)",
             self.action_screenshot,
         )
 

@@ -6,6 +6,9 @@ plain data and plain functions, so they are tested without an app.
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -121,7 +124,12 @@ IMPORTANT_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx", "neon"
 
 def cpu_line(machine: Machine) -> str:
     c = machine.cpu
-    arch = c.arch if not c.machine or c.machine == c.arch else f"{c.arch} on a {c.machine} kernel"
+    article = "an" if c.machine[:1].lower() in "aeiou" else "a"
+    arch = (
+        c.arch
+        if not c.machine or c.machine == c.arch
+        else f"{c.arch} on {article} {c.machine} kernel"
+    )
     parts = [c.model or c.vendor or "unknown CPU", arch]
     if c.cores_logical:
         cores = f"{c.cores_logical} threads"
@@ -173,6 +181,9 @@ def gpu_lines(machine: Machine) -> list[str]:
         lines.append(f"Intel {i.name or 'GPU'} ({kind})")
     if machine.apple.silicon:
         lines.append(f"{machine.apple.chip or 'Apple silicon'} (MPS)")
+    if machine.board.kind == "jetson" and not nv.gpus:
+        name = (machine.board.model or "Jetson").removesuffix(" Developer Kit")
+        lines.append(f"{name}: integrated NVIDIA GPU (CUDA through JetPack)")
     return lines or ["none found"]
 
 
@@ -218,7 +229,8 @@ def machine_rows(machine: Machine) -> list[tuple[str, str]]:
         ("CPU flags", flags_line(machine)),
         (
             "Memory",
-            f"{fmt_gib(machine.memory.total)} total, {fmt_gib(machine.memory.available)} available"
+            f"{fmt_bytes(machine.memory.total)} total, {fmt_bytes(machine.memory.available)} "
+            "available"
             if machine.memory.total
             else "unknown",
         ),
@@ -504,3 +516,210 @@ def failure_hints(step_id: str, tail: tuple[str, ...]) -> list[str]:
         )
     hints.append("Go back to the preview to change a choice, or run the saved script by hand.")
     return hints
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def answers_toml(choices: Choices) -> str:
+    """The choices as an answers file (``--config FILE``): the long option names as keys, only
+    what differs from the built-in defaults, so ``backend = "auto"`` stays "pick per machine"."""
+    from wizard.plan.model import SourceOptions
+
+    default, src_default = Choices(), SourceOptions()
+    rows: list[tuple[str, object, object]] = [
+        ("channel", choices.channel, default.channel),
+        ("backend", choices.backend, default.backend),
+        ("torch", choices.torch, default.torch),
+        ("packages", list(choices.packages), list(default.packages)),
+        ("build", choices.build, default.build),
+        ("installer", choices.installer, default.installer),
+        ("venv", choices.venv, None),  # always: where it goes is the point of an answers file
+        ("index-base", choices.index_base, default.index_base),
+        ("allow-insecure-index", choices.allow_insecure_index, default.allow_insecure_index),
+        ("cache-dir", choices.cache_dir, default.cache_dir),
+        ("no-cache", choices.cache == "off", False),
+    ]
+    if choices.build == "source":
+        s = choices.source
+        rows += [
+            ("source-url", s.url, src_default.url),
+            ("source-ref", s.ref, src_default.ref),
+            ("source-dir", s.checkout, src_default.checkout),
+            ("source-profile", s.profile, src_default.profile),
+            ("develop", s.develop, src_default.develop),
+            ("max-jobs", s.max_jobs, src_default.max_jobs),
+            ("cuda-arch-list", s.cuda_arch_list, src_default.cuda_arch_list),
+        ]
+    lines = [
+        "# torch-wizard answers: torch-wizard plan --config THIS_FILE (or install, or the wizard)"
+    ]
+    lines += [f"{key} = {_toml_value(value)}" for key, value, dflt in rows if value != dflt]
+    return "\n".join(lines) + "\n"
+
+
+# Where each command-line option lives on the screens: (field, kind), kind "list" (pick a value),
+# "input" (type a value) or "tick" (a checkbox). Prose from the core names options as flags (it is
+# shared with the command line); the screens say where to click instead (``screen_words``).
+FLAG_FIELDS: dict[str, tuple[str, str]] = {
+    "backend": ("the Backend list", "list"),
+    "channel": ("Channel", "list"),
+    "build": ("Build", "list"),
+    "installer": ("Installer", "list"),
+    "torch": ("the Torch version list", "list"),
+    "packages": ("Packages", "list"),
+    "venv": ("the Venv field", "input"),
+    "cache-dir": ("Cache folder under Advanced (a)", "input"),
+    "no-cache": ("No cache under Advanced (a)", "tick"),
+    "index-base": ("Index base under Advanced (a)", "input"),
+    "allow-insecure-index": ("Allow plain http under Advanced (a)", "tick"),
+    "compute-capability": ("Compute capability under Advanced (a)", "input"),
+    "nvidia-driver": ("NVIDIA driver under Advanced (a)", "input"),
+    "amd-arch": ("AMD gfx target under Advanced (a)", "input"),
+    "source-url": ("Source on the Source step", "input"),
+    "source-ref": ("Ref on the Source step", "input"),
+    "source-dir": ("Checkout on the Source step", "input"),
+    "source-profile": ("Profile on the Source step", "list"),
+    "max-jobs": ("Max jobs on the Source step", "input"),
+    "cuda-arch-list": ("CUDA archs on the Source step", "input"),
+    "develop": ("Editable on the Source step", "tick"),
+}
+_NOT_VALUES = {"on", "if", "to", "and", "or", "with", "for", "in", "the", "a", "is", "first"}
+_FLAG = re.compile(
+    r"(?:(?P<verb>\b(?:pass|use|select|with|drop|choose another|make the plan with)) |(?<![\w-]))"
+    r"--(?P<flag>[a-z][a-z-]*)(?:[ =](?P<value>[A-Za-z0-9][A-Za-z0-9.+_/:-]*(?<![.:])))?"
+)
+
+
+def screen_words(text: str) -> str:
+    """``text`` (a sentence from the core) with "pass --backend cuXYZ" and the like turned into
+    where that is on screen ("pick cuXYZ in the Backend list"); other flags are left alone."""
+
+    def swap(m: re.Match[str]) -> str:
+        known = FLAG_FIELDS.get(m["flag"])
+        if known is None:
+            return m[0]
+        field_name, kind = known
+        value = m["value"] or ""
+        value = {"cuXYZ": "a CUDA entry", "X.Y": "X.Y (e.g. 8.6)"}.get(value, value)
+        lead = ": " if m["verb"] == "with" else ""
+        rest = ""
+        if value.lower() in _NOT_VALUES:
+            value, rest = "", " " + value
+        if kind == "tick":
+            said = f"tick {field_name}" + (f" {value}" if value else "")
+        elif kind == "list":
+            said = f"pick {value} in {field_name}" if value else f"change {field_name}"
+        else:
+            said = f"set {field_name} to {value}" if value else f"change {field_name}"
+        return lead + said + rest
+
+    return _FLAG.sub(swap, text).replace(" : ", ": ")
+
+
+def disk_for_venv(machine: Machine, venv: str) -> Machine:
+    """``machine`` with its free-disk figure measured where ``venv`` goes (the figure the Preview
+    shows and the planner's cache decision uses), the way detection measured it: on the host at
+    the venv's nearest existing folder; a fixture root keeps what it recorded. A profile of
+    another machine keeps its own figure."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from wizard.machine.disk import probe_disk
+    from wizard.machine.root import Root
+
+    source = machine.source.split("+", 1)[0]
+    if source == "host":
+        root = Root()
+    elif source.startswith("root:"):
+        root = Root(Path(source.removeprefix("root:")))
+    else:
+        return machine
+    found = probe_disk(root, os.path.expanduser(venv))
+    return replace(machine, disk=found.value)
+
+
+def own_venv_default(
+    venv: str, cwd: str, prefix: str, base_prefix: str, home: str
+) -> tuple[str, str]:
+    """The default venv, and why it changed: ``.venv`` in the current folder unless that is the
+    environment torch-wizard itself runs in (as after the README's first command); then a
+    ``torch-venv`` in the home folder. ("", "") when nothing changes."""
+    if prefix == base_prefix:  # not running from a venv
+        return venv, ""
+    path = os.path.realpath(os.path.join(cwd, os.path.expanduser(venv)))
+    if path != os.path.realpath(prefix):
+        return venv, ""
+    other = os.path.join(home, "torch-venv")
+    return other, (
+        f"{venv} here is the environment torch-wizard itself runs in, so PyTorch goes into "
+        f"{other} instead (change the Venv field to choose another)."
+    )
+
+
+GB = 1_000_000_000
+
+
+def machine_warnings(machine: Machine) -> list[str]:
+    """What the Machine step warns about before any choice (the planner's own thresholds): too
+    little RAM, too little disk for even the CPU build, no AVX2."""
+    from wizard.plan.recommend import estimate_size
+
+    out: list[str] = []
+    if machine.memory.total and machine.memory.total < 4 * GB:
+        out.append(
+            f"Only {fmt_bytes(machine.memory.total)} of RAM: torch installs and imports, but "
+            "takes several hundred MB of it; keep models small."
+        )
+    _, cpu_disk = estimate_size("cpu")
+    if machine.disk.free and machine.disk.free < cpu_disk + 2 * GB:
+        out.append(
+            f"Only {fmt_bytes(machine.disk.free)} free at {machine.disk.path or 'the target'}: "
+            f"even the CPU build needs about {fmt_bytes(cpu_disk)} plus room for the download. "
+            "Free some space, or put the venv on another disk (the next step)."
+        )
+    if machine.cpu.arch == "x86_64" and machine.cpu.flags and "avx2" not in machine.cpu.flags:
+        out.append("This CPU has no AVX2: torch runs, but on its slowest generic CPU kernels.")
+    return out
+
+
+def phase_of(step_id: str, line: str, current: str) -> str:
+    """The phase a step is in, from its id and its latest output line: "resolving",
+    "downloading", "installing", "verifying", "building", or ``current`` when the line says
+    nothing new. pip and uv print these words themselves."""
+    if step_id == "verify":
+        return "verifying"
+    if step_id in ("build", "configure"):
+        return "building"
+    text = line.strip().lower()
+    if text.startswith(("installing collected packages", "installing build dependencies")):
+        return "installing"
+    if text.startswith(("successfully installed", "installed ")):
+        return "installed"
+    if text.startswith(("downloading", "progress ", "downloaded ")):
+        return "downloading"
+    if text.startswith(("collecting", "looking in indexes", "resolved ", "using cached")):
+        return "resolving" if current in ("", "resolving") else current
+    return current
+
+
+def rate_text(samples: list[tuple[float, int]], total: int) -> str:
+    """ "12.3 MB/s, 0:08 left" from (time, bytes done) samples of one download; "" until two
+    samples a moment apart exist."""
+    if len(samples) < 2:
+        return ""
+    (t0, d0), (t1, d1) = samples[0], samples[-1]
+    if t1 - t0 < 0.2 or d1 <= d0:
+        return ""
+    speed = (d1 - d0) / (t1 - t0)
+    text = f"{fmt_bytes(int(speed))}/s"
+    if total > d1:
+        text += f", {fmt_duration((total - d1) / speed)} left"
+    return text

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Button, Checkbox, RadioButton, RadioSet, Static
+from textual.style import Style
+from textual.widgets import Button, Checkbox, Footer, RadioButton, RadioSet, Static
 
 from wizard.plan.recommend import Option
 
@@ -82,22 +84,65 @@ class NavBar(Horizontal):
         yield from self._buttons
 
 
+class GlyphRadio(RadioButton):
+    """A radio button whose state shows without colour: ● chosen, ○ not."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.assemble(*_spans(super()._button, self.value))
+
+
+def _spans(button: Content, on: bool) -> list[tuple[str, Style | str]]:
+    """The three parts of a toggle's button (left, inner, right) with the inner glyph by state."""
+    text = button.plain
+    inner = ("●" if on else "○") if len(text) == 3 else text[1:-1]
+    spans = [span for span in button.spans]
+    styles: list[Style | str] = ["", "", ""]
+    for span in spans:
+        for i in range(span.start, min(span.end, 3)):
+            styles[i] = span.style
+    return [(text[0], styles[0]), (inner, styles[1]), (text[-1], styles[2])]
+
+
 class OptionSet(RadioSet):
-    """A RadioSet whose Space shows in the footer as "Pick" (Enter belongs to the screen: Next)."""
+    """A RadioSet whose Space shows in the footer as "Pick" (Enter belongs to the screen: Next);
+    Home and End move the highlight to the first and last option that can be picked."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "space", "toggle_button", "Pick", id="pick", tooltip="Choose the highlighted option"
         ),
+        Binding("home", "first", "First", show=False, tooltip="First option"),
+        Binding("end", "last", "Last", show=False, tooltip="Last option"),
     ]
+
+    def _enabled(self) -> list[int]:
+        return [n for n, b in enumerate(self.query(RadioButton)) if not b.disabled]
+
+    def action_first(self) -> None:
+        enabled = self._enabled()
+        if enabled:
+            self._selected = enabled[0]
+
+    def action_last(self) -> None:
+        enabled = self._enabled()
+        if enabled:
+            self._selected = enabled[-1]
 
 
 class PickBox(Checkbox):
-    """A Checkbox whose Space shows in the footer as "Pick"."""
+    """A Checkbox whose Space shows in the footer as "Pick"; ✓ when ticked, blank when not."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_button", "Pick", id="pick", tooltip="Tick or untick"),
     ]
+
+    @property
+    def _button(self) -> Content:
+        button = super()._button
+        spans = _spans(button, self.value)
+        spans[1] = ("✓" if self.value else " ", spans[1][1])
+        return Content.assemble(*spans)
 
 
 def nav_button(
@@ -140,7 +185,7 @@ def option_set(
     """A RadioSet of ``options``: unavailable ones disabled with the reason as their tooltip."""
     buttons = []
     for opt in options:
-        button = RadioButton(
+        button = GlyphRadio(
             option_label(opt, show_value=show_value),
             value=opt.value == selected,
             name=opt.value,
@@ -149,3 +194,18 @@ def option_set(
         )
         buttons.append(button)
     return OptionSet(*buttons, id=set_id, classes="row" if row else "column", compact=True)
+
+
+class WizardFooter(Footer):
+    """The footer; below 80 columns it packs its keys tighter and leaves the palette key out (the
+    help screen lists it), so Quit and Help stay on it at 60 columns."""
+
+    NARROW = 80
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < self.NARROW
+        if narrow == self.compact and self.show_command_palette == (not narrow):
+            return
+        self.compact = narrow
+        self.show_command_palette = not narrow
+        self.call_after_refresh(self.recompose)

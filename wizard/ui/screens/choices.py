@@ -12,15 +12,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Checkbox, Footer, Input, Label, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
 from wizard.plan.model import Choices, Plan
 from wizard.plan.recommend import Option, Options, check_venv_path
+from wizard.ui.screens.advanced import Advanced, AdvancedScreen
 from wizard.ui.screens.base import WizardScreen
-from wizard.ui.state import machine_summary
-from wizard.ui.widgets import NavBar, PickBox, StepBar, nav_button, option_set
+from wizard.ui.state import disk_for_venv, machine_summary, screen_words
+from wizard.ui.widgets import NavBar, PickBox, StepBar, WizardFooter, nav_button, option_set
 
 Explorer = Callable[[Machine, Choices], Options]
 Planner = Callable[[Machine, Choices], Plan]
@@ -76,19 +77,22 @@ def selected_value(options: Options, name: str) -> str:
     raise KeyError(name)
 
 
-def why_content(options: Options, venv_error: str = "") -> Content:
-    """The Why panel: what went wrong, what changed, why the recommendation, what is not offered."""
+def why_content(options: Options, venv_error: str = "", note: str = "") -> Content:
+    """The Why panel: what went wrong, what changed, why the recommendation, what is not offered.
+    Sentences from the core name command-line flags; here they name the field instead."""
     lines: list[Content] = []
+    if note:
+        lines.append(Content.assemble(("Note: ", "bold $text-warning"), note))
     if venv_error:
         lines.append(Content.assemble(("✗ venv: ", "bold $text-error"), venv_error))
     if options.error:
-        lines.append(Content.assemble(("✗ ", "bold $text-error"), options.error))
-    for note in options.adjusted:
-        lines.append(Content.assemble(("Changed: ", "bold $text-warning"), note))
-    for reason in options.reasons:
-        lines.append(Content.assemble(("• ", "$text-success"), reason))
+        lines.append(Content.assemble(("✗ ", "bold $text-error"), screen_words(options.error)))
     for warning in options.warnings:
-        lines.append(Content.assemble(("! ", "bold $text-warning"), warning))
+        lines.append(Content.assemble(("! ", "bold $text-warning"), screen_words(warning)))
+    for change in options.adjusted:
+        lines.append(Content.assemble(("Changed: ", "bold $text-warning"), screen_words(change)))
+    for reason in options.reasons:
+        lines.append(Content.assemble(("• ", "$text-success"), screen_words(reason)))
     groups: dict[str, list[str]] = {}
     for title, opts in (
         ("Channel", options.channels),
@@ -102,7 +106,8 @@ def why_content(options: Options, venv_error: str = "") -> Content:
     for template, values in groups.items():
         lines.append(
             Content.assemble(
-                ("✗ ", "$text-error"), (template.format(", ".join(values)), "$text-muted")
+                ("✗ ", "$text-error"),
+                (screen_words(template.format(", ".join(values))), "$text-muted"),
             )
         )
     return Content("\n").join(lines)
@@ -136,17 +141,38 @@ def with_field(choices: Choices, name: str, value: str) -> Choices:
     raise KeyError(name)
 
 
+def platform_blocked(options: Options) -> bool:
+    """No channel has a build for this machine and the core names no way round it (musl: "build
+    from source with --build source"): nothing on the Choices step could change that."""
+    return (
+        options.resolved is None
+        and not any(c.available for c in options.channels)
+        and "--build source" not in options.error
+    )
+
+
 class ChoicesScreen(WizardScreen[Choices]):
+    """Dismisses with Next(choices); ``machine`` is then the detected machine with the Advanced
+    GPU facts applied and its free disk measured where the venv goes (what the planner uses)."""
+
     step_name = "choices"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "app.focus_next", "Next field", id="next-field", show=True),
+        Binding("tab", "app.focus_next", "Next field", id="next-field", show=False),
         Binding(
             "ctrl+r",
             "reset",
-            "Recommended",
+            "Reset",
+            show=False,
             id="reset",
             tooltip="Go back to the recommended choices",
+        ),
+        Binding(
+            "a",
+            "advanced",
+            "Advanced",
+            id="advanced",
+            tooltip="Mirror (index base), download cache, GPU facts to assume",
         ),
     ]
 
@@ -158,13 +184,21 @@ class ChoicesScreen(WizardScreen[Choices]):
         explorer: Explorer,
         planner: Planner,
         message: str = "",
+        *,
+        overrides: dict[str, str] | None = None,
+        note: str = "",
     ) -> None:
         super().__init__(steps)
-        self.machine = machine
+        from wizard.machine import apply_overrides
+
+        self.detected = machine
+        self.overrides = dict(overrides or {})
+        self.machine = disk_for_venv(apply_overrides(machine, **self.overrides), choices.venv)
         self.explorer = explorer
         self.planner = planner
         self.message = message
-        self.options = explorer(machine, choices)
+        self.note = note
+        self.options = explorer(self.machine, choices)
         self.venv_error = ""
         self._shown: dict[str, tuple[tuple[Option, ...], str]] = {}
 
@@ -206,9 +240,15 @@ class ChoicesScreen(WizardScreen[Choices]):
                     placeholder=".venv",
                 )
         with VerticalScroll(id="why"):
-            yield Static(why_content(self.options), id="why-text", markup=False)
-        yield NavBar([nav_button("Back", "back"), nav_button("Next", "next", primary=True)])
-        yield Footer()
+            yield Static(self._why(), id="why-text", markup=False)
+        yield NavBar(
+            [
+                nav_button("Advanced…", "advanced-button"),
+                nav_button("Back", "back"),
+                nav_button("Next", "next", primary=True),
+            ]
+        )
+        yield WizardFooter()
 
     def on_mount(self) -> None:
         if self.message:
@@ -281,7 +321,10 @@ class ChoicesScreen(WizardScreen[Choices]):
                 for box in packages.query(Checkbox):
                     if box.name == focus_name:
                         box.focus()
-        self.query_one("#why-text", Static).update(why_content(self.options, self.venv_error))
+        self.query_one("#why-text", Static).update(self._why())
+
+    def _why(self) -> Content:
+        return why_content(self.options, self.venv_error, self.note)
 
     async def update_choices(self, choices: Choices) -> None:
         self.options = self.explorer(self.machine, choices)
@@ -309,16 +352,60 @@ class ChoicesScreen(WizardScreen[Choices]):
         result = event.validation_result
         if result is not None and not result.is_valid:
             self.venv_error = "; ".join(result.failure_descriptions)
-            self.query_one("#why-text", Static).update(why_content(self.options, self.venv_error))
+            self.query_one("#why-text", Static).update(self._why())
             return
         self.venv_error = ""
-        await self.update_choices(replace(self.choices, venv=event.value.strip()))
+        venv = event.value.strip()
+        self.machine = disk_for_venv(self.machine, venv)  # the free disk where it will go
+        await self.update_choices(replace(self.choices, venv=venv))
+
+    def advanced_values(self) -> Advanced:
+        c = self.choices
+        return Advanced(
+            index_base=c.index_base,
+            allow_insecure_index=c.allow_insecure_index,
+            cache_dir=c.cache_dir,
+            cache=c.cache,
+            overrides=dict(self.overrides),
+        )
+
+    def action_advanced(self) -> None:
+        async def chosen(values: Advanced | None) -> None:
+            if values is None:
+                return
+            from wizard.machine import apply_overrides
+
+            self.overrides = dict(values.overrides)
+            self.machine = disk_for_venv(
+                apply_overrides(self.detected, **self.overrides), self.choices.venv
+            )
+            choices = replace(
+                self.choices,
+                index_base=values.index_base,
+                allow_insecure_index=values.allow_insecure_index,
+                cache_dir=values.cache_dir,
+                cache=values.cache,
+            )
+            await self.update_choices(choices)
+
+        self.app.push_screen(AdvancedScreen(self.advanced_values(), self.detected), chosen)
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        # Textual calls the base class's handler too (Back/Next): only the extra button here.
+        if event.button.id == "advanced-button":
+            event.stop()
+            event.prevent_default()
+            self.action_advanced()
 
     async def action_reset(self) -> None:
         base = Choices(
             venv=self.choices.venv,
             index_base=self.choices.index_base,
             allow_insecure_index=self.choices.allow_insecure_index,
+            cache_dir=self.choices.cache_dir,
+            cache=self.choices.cache,
+            network=self.choices.network,
+            source=self.choices.source,
         )
         await self.update_choices(base)
         self.notify("Back to the recommended choices.", markup=False)
@@ -329,12 +416,12 @@ class ChoicesScreen(WizardScreen[Choices]):
             self.query_one("#venv", Input).focus()
             return None
         if self.options.error:
-            self.notify(self.options.error, severity="error", markup=False)
+            self.notify(screen_words(self.options.error), severity="error", markup=False)
             return None
         if self.choices.build == "wheel":
             try:
                 self.planner(self.machine, self.choices)
             except UsageError as err:
-                self.notify(str(err), severity="error", markup=False)
+                self.notify(screen_words(str(err)), severity="error", markup=False)
                 return None
         return self.choices

@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from wizard.ui.screens.base import WizardScreen
 from wizard.ui.screens.run import RunResult
 from wizard.ui.state import failure_hints, report_lines, venv_hints
-from wizard.ui.widgets import NavBar, StepBar, nav_button
+from wizard.ui.widgets import NavBar, StepBar, WizardFooter, nav_button
 
 
 def headline(result: RunResult) -> Content:
@@ -113,7 +113,7 @@ class DoneScreen(WizardScreen[str]):
         yield NavBar(
             [nav_button("Back to preview", "back"), nav_button("Quit", "next", primary=True)]
         )
-        yield Footer()
+        yield WizardFooter()
 
     def on_mount(self) -> None:
         self.query_one("#done-body").focus()

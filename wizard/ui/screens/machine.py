@@ -10,14 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, LoadingIndicator, Static
+from textual.widgets import LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from wizard.errors import WizardError
 from wizard.machine.model import Machine
 from wizard.ui.screens.base import WizardScreen
-from wizard.ui.state import Verdict, machine_rows, machine_verdict
-from wizard.ui.widgets import NavBar, StepBar, nav_button
+from wizard.ui.state import Verdict, machine_rows, machine_verdict, machine_warnings, screen_words
+from wizard.ui.widgets import NavBar, StepBar, WizardFooter, nav_button
 
 
 def profile_widgets(machine: Machine) -> list[Static]:
@@ -42,8 +42,18 @@ def verdict_content(verdict: Verdict) -> Content:
 
 
 def notes_content(machine: Machine) -> Content:
-    lines = [Content.styled("Found while probing:", "bold")]
-    lines += [Content.assemble(("! ", "bold $text-warning"), note) for note in machine.notes]
+    """Warnings about the machine itself (RAM, disk, CPU), then what probing ran into."""
+    lines: list[Content] = []
+    warnings = machine_warnings(machine)
+    if warnings:
+        lines.append(Content.styled("Worth knowing:", "bold"))
+        lines += [Content.assemble(("! ", "bold $text-warning"), w) for w in warnings]
+    if machine.notes:
+        lines.append(Content.styled("Found while probing:", "bold"))
+        lines += [
+            Content.assemble(("! ", "bold $text-warning"), screen_words(note))
+            for note in machine.notes
+        ]
     return Content("\n").join(lines)
 
 
@@ -79,7 +89,7 @@ class MachineScreen(WizardScreen[Machine]):
             yield Container(id="machine-profile")
             yield Static(id="notes", markup=False)
         yield NavBar([nav_button("Next", "next", primary=True, disabled=True)])
-        yield Footer()
+        yield WizardFooter()
 
     def on_mount(self) -> None:
         if self.machine is None:
@@ -130,9 +140,9 @@ class MachineScreen(WizardScreen[Machine]):
         profile.remove_children()
         profile.mount_all(profile_widgets(machine))
         notes = self.query_one("#notes", Static)
-        notes.display = bool(machine.notes)
-        if machine.notes:
-            notes.update(notes_content(machine))
+        content = notes_content(machine)
+        notes.display = bool(content.plain)
+        notes.update(content)
         self.set_detecting(False)
         self.query_one("#machine-body").focus()
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Footer, Static
+from textual.css.query import NoMatches
+from textual.widgets import Button, Static
 
-from wizard.plan.model import Plan
+from wizard.plan.model import Plan, Step
 from wizard.plan.render import command_line
 from wizard.ui.screens.base import WizardScreen
-from wizard.ui.state import fmt_bytes, plan_headline
-from wizard.ui.widgets import NavBar, StepBar, nav_button
+from wizard.ui.state import fmt_bytes, plan_headline, screen_words
+from wizard.ui.widgets import NavBar, StepBar, WizardFooter, nav_button
 
 
 def estimate_line(plan: Plan) -> str:
+    """Download, disk and time for this plan, and the free disk where its venv goes. The size
+    figures are rough: one measurement of the torch wheel per kind of build (see
+    ``wizard.plan.recommend.SIZE_ESTIMATES``), and the screen says so."""
     est = plan.estimate
     parts = []
     if est.download:
@@ -26,19 +31,44 @@ def estimate_line(plan: Plan) -> str:
         parts.append(f"disk about {fmt_bytes(est.disk)}")
     if est.minutes:
         parts.append(f"about {est.minutes:.0f} minutes")
+    sized = bool(est.download or est.disk)
+    if sized and plan.choice.build == "wheel":
+        parts[-1] += " (rough: torch alone, as measured for one release)"
     free = plan.target.disk.free
     if free:
         parts.append(f"{fmt_bytes(free)} free at {plan.target.disk.path}")
-    return ("Estimate: " + ", ".join(parts)) if parts else "Estimate: size unknown for this backend"
+    if not parts:
+        return "Estimate: size unknown for this backend"
+    if not sized and plan.choice.build == "wheel":
+        parts.insert(0, "size unknown for this backend")
+    return "Estimate: " + ", ".join(parts)
+
+
+def warnings_content(plan: Plan) -> Content:
+    seen: list[str] = []
+    for warning in plan.warnings:
+        text = screen_words(warning)
+        if text not in seen:  # the same sentence from two planners is said once
+            seen.append(text)
+    return Content("\n").join(Content.assemble(("! ", "bold $text-warning"), text) for text in seen)
 
 
 def notes_content(plan: Plan) -> Content:
-    lines: list[Content] = []
-    for warning in plan.warnings:
-        lines.append(Content.assemble(("! ", "bold $text-warning"), warning))
-    for reason in plan.reasons:
-        lines.append(Content.assemble(("• ", "$text-success"), reason))
-    return Content("\n").join(lines)
+    return Content("\n").join(
+        Content.assemble(("• ", "$text-success"), screen_words(reason)) for reason in plan.reasons
+    )
+
+
+def verify_summary(step: Step) -> str:
+    """The verify step folded into one line: its env, cwd and argv as they run, with the check
+    script (``-c CODE``) replaced by how long it is; v unfolds it."""
+    argv = step.argv
+    if "-c" not in argv or argv.index("-c") + 1 >= len(argv):
+        return command_line(step)
+    i = argv.index("-c")
+    lines = argv[i + 1].count("\n") + 1
+    folded = (*argv[: i + 1], f"<check script, {lines} lines: v shows it>", *argv[i + 2 :])
+    return command_line(replace(step, argv=folded))
 
 
 class PreviewScreen(WizardScreen[str]):
@@ -61,6 +91,14 @@ class PreviewScreen(WizardScreen[str]):
         ),
         Binding("j", "app.save_plan('json')", "Save JSON", id="save-json", tooltip="Save the plan"),
         Binding("r", "run", "Run", id="run", tooltip="Run these commands now"),
+        Binding(
+            "v",
+            "toggle_verify",
+            "Show check",
+            id="toggle-verify",
+            tooltip="Show or fold the verify step's script",
+            show=False,
+        ),
         Binding("q", "finish", "Quit", id="finish", tooltip="Leave; nothing is run"),
     ]
 
@@ -75,12 +113,25 @@ class PreviewScreen(WizardScreen[str]):
         with VerticalScroll(id="preview-body", can_focus=True):
             yield Static(plan_headline(plan, self.dry_run), id="plan-summary", markup=False)
             yield Static(estimate_line(plan), id="estimate", markup=False)
+            if plan.warnings:
+                yield Static(warnings_content(plan), id="plan-warnings", markup=False)
             yield Static("Commands (exactly what runs):", classes="section")
             for n, step in enumerate(plan.steps, 1):
                 yield Static(f"# {n}. {step.title}", classes="step-title", markup=False)
-                yield Static(command_line(step), classes="command", markup=False)
-            yield Static("Why:", classes="section")
-            yield Static(notes_content(plan), id="plan-notes", markup=False)
+                if step.id == "verify":
+                    yield Static(
+                        verify_summary(step), id="verify-folded", classes="command", markup=False
+                    )
+                    full = Static(
+                        command_line(step), id="verify-full", classes="command", markup=False
+                    )
+                    full.display = False
+                    yield full
+                else:
+                    yield Static(command_line(step), classes="command", markup=False)
+            if plan.reasons:
+                yield Static("Why:", classes="section")
+                yield Static(notes_content(plan), id="plan-notes", markup=False)
         buttons = [
             nav_button("Back", "back"),
             nav_button("Copy", "copy"),
@@ -94,7 +145,7 @@ class PreviewScreen(WizardScreen[str]):
         else:
             buttons.append(nav_button("Run", "run", primary=True))
         yield NavBar(buttons)
-        yield Footer()
+        yield WizardFooter()
 
     def on_mount(self) -> None:
         self.query_one("#preview-body").focus()
@@ -107,6 +158,14 @@ class PreviewScreen(WizardScreen[str]):
         if action == "save_plan" and parameters == ("ps1",):
             return self.plan.target.os.name == "windows"
         return super().check_action(action, parameters)
+
+    def action_toggle_verify(self) -> None:
+        try:
+            full = self.query_one("#verify-full", Static)
+        except NoMatches:
+            return
+        full.display = not full.display
+        self.query_one("#verify-folded", Static).display = not full.display
 
     def action_noop(self) -> None:
         """Enter does not start a multi-gigabyte install: that takes r or the Run button."""

@@ -9,11 +9,19 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.validation import Integer, Regex
-from textual.widgets import Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Checkbox, Input, Label, RadioSet, Static
 
 from wizard.plan.model import SourceOptions
 from wizard.ui.screens.base import WizardScreen
-from wizard.ui.widgets import NavBar, StepBar, nav_button
+from wizard.ui.widgets import (
+    GlyphRadio,
+    NavBar,
+    OptionSet,
+    PickBox,
+    StepBar,
+    WizardFooter,
+    nav_button,
+)
 
 PROFILES = (
     ("release", "Release", "optimised, no debug info: what the wheels are"),
@@ -45,9 +53,9 @@ class SourceScreen(WizardScreen[SourceOptions]):
         with VerticalScroll(id="source-form"):
             with Horizontal(classes="field"):
                 yield Label("Profile", classes="field-label")
-                yield RadioSet(
+                yield OptionSet(
                     *(
-                        RadioButton(
+                        GlyphRadio(
                             title, value=value == self.source.profile, name=value, tooltip=why
                         )
                         for value, title, why in PROFILES
@@ -59,7 +67,7 @@ class SourceScreen(WizardScreen[SourceOptions]):
             yield Static(self._profile_help(self.source.profile), id="profile-help", markup=False)
             with Horizontal(classes="field"):
                 yield Label("Editable", classes="field-label")
-                yield Checkbox(
+                yield PickBox(
                     "pip install -e . (develop: edit the Python sources in place)",
                     value=self.source.develop,
                     id="develop",
@@ -85,8 +93,22 @@ class SourceScreen(WizardScreen[SourceOptions]):
                     valid_empty=True,
                 )
             yield Static(HELP, id="source-help")
+            yield Static("Where the sources come from", classes="section")
+            for name, title, value, hint in (
+                (
+                    "source-url",
+                    "Source",
+                    self.source.url,
+                    "a git URL (a mirror) or a local checkout",
+                ),
+                ("source-ref", "Ref", self.source.ref, "the tag for the torch version (vX.Y.Z)"),
+                ("source-dir", "Checkout", self.source.checkout, "beside the venv: pytorch-src"),
+            ):
+                with Horizontal(classes="field"):
+                    yield Label(title, classes="field-label")
+                    yield Input(value, id=name, compact=True, placeholder=hint)
         yield NavBar([nav_button("Back", "back"), nav_button("Next", "next", primary=True)])
-        yield Footer()
+        yield WizardFooter()
 
     def on_mount(self) -> None:
         self.query_one("#profile", RadioSet).focus()
@@ -109,8 +131,16 @@ class SourceScreen(WizardScreen[SourceOptions]):
                 return None
         pressed = self.query_one("#profile", RadioSet).pressed_button
         profile = (pressed.name if pressed else None) or self.source.profile
+        url = self.query_one("#source-url", Input).value.strip()
+        if not url:
+            self.notify("Source: give a git URL or a local checkout", severity="error")
+            self.query_one("#source-url", Input).focus()
+            return None
         return replace(
             self.source,
+            url=url,
+            ref=self.query_one("#source-ref", Input).value.strip(),
+            checkout=self.query_one("#source-dir", Input).value.strip(),
             profile=profile,  # type: ignore[arg-type]
             develop=self.query_one("#develop", Checkbox).value,
             max_jobs=int(jobs.value or 0),
