@@ -108,3 +108,64 @@ def amd_host_needs(machine: Machine) -> str:
 def driver_branch(floor: str) -> str:
     """ "580.65.06" -> "580"."""
     return floor.split(".")[0] if floor else ""
+
+
+def driver_advice(machine: Machine) -> list[str]:
+    """For the Machine screen: a GPU PyTorch could use once its driver runs, what to install and
+    what the plan would then be; [] when there is nothing to install."""
+    from wizard import catalog as catalog_mod
+    from wizard.catalog.core import cuda_version
+    from wizard.plan.recommend import backend_label, cuda_once_driver, rocm_once_driver
+
+    nv = machine.nvidia
+    out: list[str] = []
+    if nv.gpus and not nv.driver_version and machine.board.kind != "jetson":
+        cat = catalog_mod.load()
+        g = nv.gpus[0]
+        what = ", ".join(
+            p
+            for p in (
+                g.architecture,
+                g.compute_capability and f"compute capability {g.compute_capability}",
+            )
+            if p
+        )
+        using = (
+            "; the nouveau driver in use cannot run CUDA" if nv.kernel_driver == "nouveau" else ""
+        )
+        head = f"{g.name}{f' ({what})' if what else ''} has no NVIDIA driver{using}."
+        then = cuda_once_driver(cat, machine)
+        if then is None:
+            out.append(f"{head} No CUDA build of any torch release covers it: the CPU build.")
+            return out
+        release, variant, floor = then
+        branch = driver_branch(floor)
+        need = (
+            f"{floor} or newer, branch {branch}" if floor != branch else f"branch {branch} or newer"
+        )
+        major = cuda_version(variant).split(".")[0]
+        out.append(head)
+        out.append(
+            f"CUDA needs NVIDIA's driver ({need}, the floor for CUDA {major}.x wheels): "
+            f"{nvidia_install(machine, branch)}. Reboot, then run torch-wizard again to get torch "
+            f"{release.version} with {backend_label(variant)} ({variant}), or go on now with the "
+            "CPU build. Nothing here installs a driver."
+        )
+        return out
+    amd = machine.amd
+    if amd.source == "pci" and amd.gfx_targets and machine.os.name == "linux":
+        cat = catalog_mod.load()
+        gpu = amd.gpus[0]
+        then_rocm = rocm_once_driver(cat, machine)
+        head = f"{gpu.name} ({', '.join(amd.gfx_targets)}) has no amdgpu kernel driver running (no /sys/class/kfd)."
+        if then_rocm is None:
+            out.append(f"{head} No ROCm wheel supports it: the CPU build.")
+            return out
+        release, variant = then_rocm
+        out.append(head)
+        out.append(
+            f"{amd_host_needs(machine)} Then run torch-wizard again to get torch "
+            f"{release.version} with {backend_label(variant)} ({variant}), or go on now with the "
+            "CPU build."
+        )
+    return out

@@ -88,6 +88,7 @@ class MachineScreen(WizardScreen[Machine]):
             yield Static(id="verdict")
             yield Container(id="machine-profile")
             yield Static(id="notes", markup=False)
+            yield Static(id="driver-advice", markup=False)
         yield NavBar([nav_button("Next", "next", primary=True, disabled=True)])
         yield WizardFooter()
 
@@ -143,6 +144,12 @@ class MachineScreen(WizardScreen[Machine]):
         content = notes_content(machine)
         notes.display = bool(content.plain)
         notes.update(content)
+        from wizard.plan.drivers import driver_advice
+
+        advice = driver_advice(machine)  # which driver would let PyTorch use the GPU (issue 11)
+        box = self.query_one("#driver-advice", Static)
+        box.display = bool(advice)
+        box.update(Content("\n").join([Content.styled("Driver:", "bold"), *map(Content, advice)]))
         self.set_detecting(False)
         self.query_one("#machine-body").focus()
 

@@ -1,0 +1,54 @@
+"""Issue 11 on the Machine screen (the real app through Pilot): a driverless GPU gets the driver
+advice; a machine whose GPUs work gets none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static
+
+from tests.support.ui import machine_source, on_screen, wait_for
+from wizard.plan import Choices
+from wizard.ui.app import WizardApp
+from wizard.ui.screens.machine import MachineScreen
+
+SIZE = (100, 40)
+
+
+def app_for(name: str, tmp_path: Path) -> WizardApp:
+    return WizardApp(
+        machine_source(name),
+        Choices(venv=str(tmp_path / "venv")),
+        save_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
+        dry_run=True,
+    )
+
+
+async def advice_of(name: str, tmp_path: Path) -> tuple[bool, str]:
+    app = app_for(name, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_screen(pilot, MachineScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.machine is not None)  # type: ignore[attr-defined]
+        box = screen.query_one("#driver-advice", Static)
+        return bool(box.display), str(box.render())
+
+
+async def test_nouveau_rtx4090_shows_which_driver_and_what_then(tmp_path: Path) -> None:
+    shown, text = await advice_of("rtx4090-nouveau", tmp_path)
+    assert shown
+    assert "NVIDIA GeForce RTX 4090 (Ada Lovelace, compute capability 8.9)" in text
+    assert "nouveau driver in use cannot run CUDA" in text
+    assert "`sudo ubuntu-drivers install`" in text and "branch 580" in text
+    assert "torch 2.15.0 with CUDA 13.2 (cu132)" in text and "CPU build" in text
+
+
+async def test_amd_without_kfd_shows_the_amdgpu_advice(tmp_path: Path) -> None:
+    shown, text = await advice_of("rx7900xtx-no-rocm", tmp_path)
+    assert shown and "amdgpu" in text and "render and video groups" in text
+
+
+async def test_working_mixed_gpus_need_no_driver_advice(tmp_path: Path) -> None:
+    shown, _ = await advice_of("gtx1080-rtx4090", tmp_path)
+    assert not shown
