@@ -166,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_options(wh, many=True)
     add_choice_options(wh)
 
+    rep = sub.add_parser("report", help="one table over fetched lab reports", **quiet_kw)
+    rep.add_argument("report_dir", metavar="DIR", help="reports/ of the lab playbook")
+    rep.add_argument("--json", action="store_true", default=False)
+
     cfg = sub.add_parser("config", help="the user config", **quiet_kw)
     cfg.add_argument("config_command", choices=("path",), metavar="path")
 

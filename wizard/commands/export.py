@@ -236,7 +236,19 @@ KINDS: dict[str, Kind] = {
         _configure_pyproject,
         _run_pyproject,
     ),
+    "ansible": Kind(
+        "a playbook that installs with these answers on every host of a lab",
+        lambda p: _lazy_ansible().configure(p),
+        lambda args: _lazy_ansible().run(args),
+    ),
 }
+
+
+def _lazy_ansible() -> Any:
+    """``wizard.fleet.ansible``, imported only when its kind is used."""
+    import importlib
+
+    return importlib.import_module("wizard.fleet.ansible")
 
 
 def add_parser(sub: Any, quiet: Any) -> None:

@@ -1,0 +1,1 @@
+"""Driving many machines: the Ansible playbook that ``torch-wizard export ansible`` writes."""
