@@ -240,3 +240,31 @@ def test_profile_round_trip_keeps_the_new_fields(name: str, tmp_path: Path) -> N
     path.write_text(json.dumps(dump_profile(m)))
     back = load_profile(path)
     assert back.nvidia == m.nvidia and back.amd == m.amd and back.intel == m.intel
+
+
+# ------------------------------------------------------------------------- CPU off Linux
+
+
+def test_archspec_features_give_the_avx_flags() -> None:
+    """archspec's own microarchitecture data (what host() returns on Windows / Intel macOS)."""
+    import archspec.cpu  # type: ignore[import-untyped]
+
+    from wizard.machine.cpu import flags_from_features
+
+    targets = archspec.cpu.TARGETS
+    assert flags_from_features(targets["haswell"].features) == ("avx", "avx2", "fma", "f16c")
+    assert "avx2" not in flags_from_features(targets["ivybridge"].features)
+    assert "avx512f" in flags_from_features(targets["skylake_avx512"].features)
+    assert flags_from_features(targets["m2"].features)[:2] == ("neon", "asimd")
+
+
+def test_archspec_on_this_host_agrees_with_proc_cpuinfo() -> None:
+    from wizard.machine.cpu import archspec_cpu, parse_cpuinfo
+
+    flags, vendor, problem = archspec_cpu()
+    assert problem == ""
+    raw = parse_cpuinfo(Path("/proc/cpuinfo").read_text())
+    # archspec names a micro-architecture whose features the CPU has: a subset of the raw flags
+    assert set(flags) <= set(raw["flags"])  # type: ignore[arg-type]
+    assert ("avx2" in flags) == ("avx2" in raw["flags"])  # type: ignore[operator]
+    assert vendor == raw["vendor"]

@@ -8,6 +8,10 @@ reports x86_64 for an x86_64 interpreter), and ``CPUInfo.machine`` keeps the ker
 
 Model, vendor, flags and cores come from ``proc/cpuinfo`` (Linux; x86 "vendor_id"/"model name"/
 "flags", ARM "CPU implementer"/"Features"), from ``sysctl`` on macOS, and ``os.cpu_count()``.
+Off Linux (a Windows or macOS host: no /proc/cpuinfo) the feature flags and micro-architecture
+come from archspec (``archspec.cpu.host()``: CPUID on Windows, sysctl on macOS; its
+microarchitectures.json names each target's features with Linux's flag names), so the AVX2 check
+works there too. archspec is imported only then.
 """
 
 from __future__ import annotations
@@ -199,6 +203,12 @@ def probe_cpu(
         import platform
 
         model = platform.processor()
+    if root.is_host and not text and arch in ("x86_64", "i686"):
+        found_flags, found_vendor, why = archspec_cpu()
+        flags = found_flags or flags
+        vendor = vendor or found_vendor
+        if why:
+            notes.append(why)
     if not logical and root.is_host:
         logical = os.cpu_count() or 0
     info = CPUInfo(
@@ -212,3 +222,25 @@ def probe_cpu(
         cores_physical=physical or logical,
     )
     return Found(info, tuple(notes))
+
+
+def flags_from_features(features: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """The relevant flags among an archspec microarchitecture's features (Linux flag names;
+    archspec says "asimd" where the kernel says so, and NEON is its 32-bit name)."""
+    found = set(features)
+    if "asimd" in found:
+        found.add("neon")
+    return tuple(f for f in RELEVANT_FLAGS if f in found)
+
+
+def archspec_cpu() -> tuple[tuple[str, ...], str, str]:
+    """(flags, vendor, problem) of this host's CPU from archspec; a failure is a note, not a crash."""
+    try:
+        import archspec.cpu  # type: ignore[import-untyped]
+    except ImportError:
+        return (), "", "archspec is not installed, so CPU features (AVX2) are unknown here."
+    try:
+        uarch = archspec.cpu.host()
+    except Exception as err:  # archspec reads CPUID / sysctl: any failure is only a note
+        return (), "", f"archspec could not read the CPU features ({type(err).__name__}: {err})."
+    return flags_from_features(frozenset(uarch.features)), str(uarch.vendor or ""), ""
