@@ -13,7 +13,6 @@ MARKER = "TORCH_WIZARD_VERIFY"
 
 VERIFY_SCRIPT = r"""
 import json, re, sys, time, warnings
-warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 MARKER = "TORCH_WIZARD_VERIFY"
 backend = sys.argv[1] if len(sys.argv) > 1 else ""
 wanted = []
@@ -86,7 +85,12 @@ else:
 rep["expected_device"] = want
 try:
     t0 = time.perf_counter()
-    import torch
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import torch
+    for w in caught:  # shown as they would have been, and kept: a NumPy torch cannot use
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    numpy_warning = [str(w.message) for w in caught if "NumPy" in str(w.message)]
     rep["import_seconds"] = round(time.perf_counter() - t0, 3)
 except Exception as exc:
     rep["error"] = "import torch failed: %s: %s" % (type(exc).__name__, exc)
@@ -223,6 +227,22 @@ for c in rep["checks"]:
         except Exception as exc:
             c["error"] = failure(exc)
     c["ok"] = c["version_ok"] and not c["error"]
+if installed("numpy"):
+    # A torch built against NumPy 1.x cannot use NumPy 2 (torch 2.2.2 on an Intel Mac): it warns
+    # "Failed to initialize NumPy" at import, and every array conversion fails later.
+    c = {"name": "numpy", "pin": "", "version": installed("numpy"), "build": "",
+         "test": "torch.from_numpy", "version_ok": True, "error": "", "ok": True}
+    try:
+        import numpy
+        if torch.from_numpy(numpy.arange(3)).tolist() != [0, 1, 2]:
+            c["error"] = "torch.from_numpy(numpy.arange(3)) gave a wrong result"
+    except Exception as exc:
+        c["error"] = failure(exc)
+    if c["error"] and numpy_warning:
+        c["error"] += " (import torch warned: %s)" % numpy_warning[0].splitlines()[0][:200]
+    c["ok"] = not c["error"]
+    if not c["ok"]:
+        rep["checks"].append(c)
 packages_ok = all(c["ok"] for c in rep["checks"])
 rep["ok"] = bool(rep["matmul_ok"]) and rep["device"] == want and packages_ok
 emit(0 if rep["ok"] else (3 if rep["matmul_ok"] and packages_ok else 1))

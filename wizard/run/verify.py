@@ -139,6 +139,13 @@ def companion_problem(check: PackageCheck, report: VerifyReport, backend: str) -
         "install-torch line)."
     )
     name = check.name
+    if name == "numpy" and check.error:
+        torch_shown = f"torch {report.torch}" if report.torch else "this torch"
+        return (
+            f"{torch_shown} cannot use the installed NumPy {check.version} ({check.error}): it was "
+            "built against NumPy 1.x; install numpy<2 into the venv (its python -m pip install "
+            "'numpy<2', or uv pip install --python VENV_PYTHON 'numpy<2')."
+        )
     if not check.version:
         pinned = f" {check.pin}" if check.pin else ""
         return (
