@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tomlkit
@@ -99,15 +100,15 @@ def test_requirements_refuses_several_machines(trio: list[str]) -> None:
 # pyproject fragments
 
 
-def fragment(*args: str) -> dict[str, object]:
+def fragment(*args: str) -> dict[str, Any]:
     r = wizard("export", "pyproject", *args)
     assert r.returncode == 0, r.stderr
     return tomlkit.parse(r.stdout).unwrap()
 
 
-def sources_by_marker(data: dict[str, object], package: str) -> dict[str, str]:
-    uv = data["tool"]["uv"]  # type: ignore[index]
-    return {e["marker"]: e["index"] for e in uv["sources"][package]}  # type: ignore[index]
+def sources_by_marker(data: dict[str, Any], package: str) -> dict[str, str]:
+    uv = data["tool"]["uv"]
+    return {e["marker"]: e["index"] for e in uv["sources"][package]}
 
 
 def test_trio_fragment_markers_and_indexes(trio: list[str]) -> None:
@@ -115,7 +116,7 @@ def test_trio_fragment_markers_and_indexes(trio: list[str]) -> None:
     r = wizard("export", "pyproject", *args)
     assert r.returncode == 0, r.stderr
     data = tomlkit.parse(r.stdout).unwrap()
-    indexes = data["tool"]["uv"]["index"]  # type: ignore[index]
+    indexes = data["tool"]["uv"]["index"]
     assert indexes == [
         {
             "name": "pytorch-cu126",
@@ -187,12 +188,12 @@ def test_same_platform_same_build_is_one_entry(tmp_path: Path) -> None:
     a = profile(tmp_path, "a", "cpu-server")
     b = profile(tmp_path, "b", "old-xeon-no-avx2")
     data = fragment("--profile", a, "--profile", b, "--packages", "torch")
-    assert len(data["tool"]["uv"]["sources"]["torch"]) == 1  # type: ignore[index]
+    assert len(data["tool"]["uv"]["sources"]["torch"]) == 1
 
 
 def test_family_packages_in_a_fragment() -> None:
     data = fragment("--os", "linux", "--backend", "cpu", "--packages", "torch,torchao,torchcodec")
-    assert set(data["tool"]["uv"]["sources"]) == {"torch", "torchao", "torchcodec"}  # type: ignore[index]
+    assert set(data["tool"]["uv"]["sources"]) == {"torch", "torchao", "torchcodec"}
 
 
 # --------------------------------------------------------------------------------------------------
