@@ -268,3 +268,39 @@ def test_archspec_on_this_host_agrees_with_proc_cpuinfo() -> None:
     assert set(flags) <= set(raw["flags"])  # type: ignore[arg-type]
     assert ("avx2" in flags) == ("avx2" in raw["flags"])  # type: ignore[operator]
     assert vendor == raw["vendor"]
+
+
+# --------------------------------------------------------------------------------- macOS
+
+
+def test_macbook_gpu_from_system_profiler() -> None:
+    m = machine("macbook-m2")
+    assert (m.apple.chip, m.apple.gpu) == ("Apple M2 Pro", "Apple M2 Pro (19-core GPU)")
+    assert m.notes == ()
+
+
+def test_system_profiler_intel_mac_and_garbage() -> None:
+    from wizard.machine.apple import parse_displays
+
+    intel_mac = json.dumps(
+        {
+            "SPDisplaysDataType": [
+                {"sppci_model": "Intel UHD Graphics 630", "spdisplays_vendor": "Intel"},
+                {"sppci_model": "AMD Radeon Pro 5500M", "spdisplays_vendor": "sppci_vendor_amd"},
+            ]
+        }
+    )
+    assert parse_displays(intel_mac) == ("Intel UHD Graphics 630, AMD Radeon Pro 5500M", "")
+    assert parse_displays("system_profiler: error") is None
+    assert parse_displays("[]") == ("", "")
+
+
+def test_hung_system_profiler_is_stopped(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    tool = tmp_path / "bin" / "system_profiler"
+    tool.write_text("#!/bin/sh\nexec sleep 30\n")
+    tool.chmod(0o755)
+    (tmp_path / "machine.json").write_text('{"os": "macos", "arch": "arm64"}')
+    m = detect(root=tmp_path, timeout=0.5)
+    assert m.apple.gpu == "" and m.apple.silicon
+    assert any("system_profiler did not answer within 0.5 s" in n for n in m.notes)
