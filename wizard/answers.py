@@ -74,6 +74,9 @@ def keys() -> dict[str, Key]:
         elif action.dest == "packages":
             kind = "list"
         found[flag[2:]] = Key(flag[2:], action.dest, kind, flag)
+    # Not a choice of the plan but of the run (``install``, the wizard): the runner's limit for a
+    # step without one of its own.
+    found["step-timeout"] = Key("step-timeout", "step_timeout", "float", "--step-timeout")
     return found
 
 
@@ -193,6 +196,11 @@ def value_problem(dest: str, value: Any, others: Mapping[str, Any]) -> str:
     from wizard.commands.common import build_choices
     from wizard.plan.recommend import _check_basic, check_index_base
 
+    if dest == "step_timeout":
+        ok = 0 < value < float("inf")
+        return (
+            "" if ok else f"{value!r} is not a number of seconds: give one greater than 0, e.g. 600"
+        )
     one = argparse.Namespace(**{dest: value})
     try:
         choices = build_choices(one)
@@ -235,26 +243,19 @@ def load_answers(path: str, what: str = "--config") -> dict[str, Any]:
 # ----------------------------------------------------------------------------------- user config
 
 
-def config_path(env: Mapping[str, str] | None = None, platform: str | None = None) -> Path:
-    """Where the user config is read from: ``$TORCH_WIZARD_CONFIG``, else the per-OS config folder
-    (the places platformdirs' ``user_config_dir`` names): ``$XDG_CONFIG_HOME/torch-wizard/
-    config.toml`` (default ``~/.config``) on Linux and other Unixes, ``~/Library/Application
-    Support/torch-wizard/config.toml`` on macOS, ``%APPDATA%\\torch-wizard\\config.toml`` on
-    Windows."""
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the user config is read from: ``$TORCH_WIZARD_CONFIG``, else ``config.toml`` in
+    platformdirs' ``user_config_dir("torch-wizard")``: ``$XDG_CONFIG_HOME/torch-wizard`` (an
+    absolute one; default ``~/.config``) on Linux and other Unixes, ``~/Library/Application
+    Support/torch-wizard`` on macOS (or an absolute ``$XDG_CONFIG_HOME``), the roaming
+    ``%APPDATA%\\torch-wizard`` on Windows. The folder follows the process environment."""
     env = os.environ if env is None else env
-    platform = platform or sys.platform
     given = env.get(CONFIG_ENV, "")
     if given:
         return Path(given).expanduser()
-    home = Path(env.get("HOME") or os.path.expanduser("~"))
-    if platform.startswith("win"):
-        base = env.get("APPDATA") or str(home / "AppData" / "Roaming")
-        return Path(base) / APP / CONFIG_NAME
-    if platform == "darwin":
-        return home / "Library" / "Application Support" / APP / CONFIG_NAME
-    xdg = env.get("XDG_CONFIG_HOME", "")
-    base_path = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".config"
-    return base_path / APP / CONFIG_NAME
+    from platformdirs import user_config_path
+
+    return user_config_path(APP, appauthor=False, roaming=True) / CONFIG_NAME
 
 
 def load_user_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:

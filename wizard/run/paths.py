@@ -1,9 +1,13 @@
 """Where runs leave their traces: the log directory per OS, log file names, the receipt path.
 
-- Linux and other Unixes: ``$XDG_STATE_HOME/torch-wizard/logs`` (default ``~/.local/state``), as
-  the XDG Base Directory Specification puts logs under the state home.
+The log folder comes from platformdirs (the library pip, virtualenv and Textual use for these
+places), so it is where each OS expects it:
+
+- Linux and other Unixes: ``$XDG_STATE_HOME/torch-wizard/logs`` (default ``~/.local/state``; a
+  relative ``XDG_STATE_HOME`` is ignored, as the XDG Base Directory Specification says), since
+  the specification puts logs under the state home.
 - macOS: ``~/Library/Logs/torch-wizard`` (Apple's File System Programming Guide: Library/Logs).
-- Windows: ``%LOCALAPPDATA%\\torch-wizard\\logs``.
+- Windows: ``%LOCALAPPDATA%\\torch-wizard\\Logs``.
 """
 
 from __future__ import annotations
@@ -22,20 +26,15 @@ APP = "torch-wizard"
 RECEIPT_NAME = "torch-wizard-receipt.json"
 
 
-def default_log_dir(
-    platform: str | None = None, env: Mapping[str, str] | None = None, home: str | None = None
-) -> Path:
-    platform = platform or sys.platform
-    env = os.environ if env is None else env
-    home_dir = Path(home or os.path.expanduser("~"))
-    if platform.startswith("win"):
-        base = env.get("LOCALAPPDATA") or str(home_dir / "AppData" / "Local")
-        return Path(base) / APP / "logs"
-    if platform == "darwin":
-        return home_dir / "Library" / "Logs" / APP
-    state = env.get("XDG_STATE_HOME", "")
-    base_path = Path(state) if state and os.path.isabs(state) else home_dir / ".local" / "state"
-    return base_path / APP / "logs"
+def default_log_dir() -> Path:
+    """This machine's log folder for torch-wizard, from platformdirs (see the module docstring):
+    its user state folder plus ``logs`` on Linux and other Unixes, its user log folder on macOS
+    and Windows. The folder follows the process environment; nothing is created."""
+    import platformdirs
+
+    if sys.platform.startswith("win") or sys.platform == "darwin":
+        return platformdirs.user_log_path(APP, appauthor=False)
+    return platformdirs.user_state_path(APP, appauthor=False) / "logs"
 
 
 def log_dir(state_dir: str | os.PathLike[str] | None = None) -> Path:
