@@ -64,7 +64,8 @@ CASES: list[Case] = [
     ("profile-directory", lambda t: ["plan", "--profile", str(t)], "is a directory"),
     ("detect-profile-fifo", lambda t: ["detect", "--profile", _fifo(t)], "not a regular file"),
     # argparse abbreviations are off: --config is not --configure-only
-    ("abbrev-config", lambda t: ["plan", *CPU, "--config", "x"], "unrecognized arguments"),
+    # (--config is an option now, the answers file; --configure is still no --configure-only)
+    ("abbrev-configure", lambda t: ["plan", *CPU, "--configure", "x"], "unrecognized arguments"),
     ("abbrev-installer", lambda t: ["plan", *CPU, "--inst", "uv"], "unrecognized arguments"),
 ]
 
