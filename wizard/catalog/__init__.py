@@ -46,6 +46,15 @@ Additions (all additive; the calls above keep working):
 - ``variant_kind(v)`` ("cuda", "rocm", "xpu", "cpu", "pypi", "jetson", ""), ``cuda_version("cu126")
   -> "12.6"``, ``rocm_version("rocm6.2.4") -> "6.2.4"``, ``variant_order`` (sort key: newest CUDA,
   newest ROCm compared as versions, xpu, cpu, pypi), ``PLATFORM_KEYS``.
+- ``Release.pythons_for(platform_key)`` (the wheel tags recorded per platform in
+  ``platform_pythons``: Windows ARM64 has 3.11 to 3.13 only), ``Release.supports_python(minor,
+  platform_key="", free_threaded=False)`` (free-threaded: the "3.13t" tags of ``pythons_ft``),
+  ``Release.index_unconfirmed`` (companions PyPI has that PyTorch's indexes are not confirmed to).
+- ``Catalog.jetson(jetpack, l4t="")`` picks by L4T major first (R36 JetPack 6: Jetson AI Lab
+  index; R38 / R39 JetPack 7 / 7.2: ``kind == "pytorch"``, PyTorch's own aarch64 CUDA builds up
+  to the route's ``cuda``); ``JetsonRoute.companions`` per torch as seen on that index.
+- ``Catalog.xpu_integrated(pci_id)``: the family of an Intel integrated GPU on PyTorch's XPU list
+  (Core Ultra Arc graphics), "" otherwise; ``Catalog.rocm_confirmed(variant)``.
 - ``wizard.catalog.index``: the live PEP 691/503 reader (``list_versions``, ``list_files``,
   ``refresh``, ``platform_tags_for``); imported on demand only.
 
