@@ -616,12 +616,14 @@ def run(args: argparse.Namespace) -> int:
         if not _confirm(plan, render_text(plan)):
             sys.stderr.write(f"{PROG}: nothing was run\n")
             return 2
+    from wizard.answers import layered
     from wizard.run.runner import Runner, run_sync
 
     runner = Runner(
         plan,
         log_path=getattr(args, "log", None) or None,
-        step_timeout=getattr(args, "step_timeout", None) or 0.0,
+        # the flag, else the answers file or the user config (step-timeout)
+        step_timeout=getattr(layered(args), "step_timeout", None) or 0.0,
     )
     announce(plan, sys.stdout)
     fin = run_sync(plan, ConsolePrinter(plan, sys.stdout, sys.stderr), runner=runner)

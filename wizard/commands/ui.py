@@ -79,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
     check_terminal()  # after the input checks: a wrong option is the more useful thing to hear
     from wizard.ui.app import WizardApp
 
-    step_timeout = float(getattr(args, "step_timeout", None) or 0.0)
+    from wizard.answers import layered
+
+    # the flag, else the answers file or the user config (step-timeout)
+    step_timeout = float(getattr(layered(args), "step_timeout", None) or 0.0)
 
     def runner(plan: Plan) -> Runner:
         from wizard.run.runner import Runner
