@@ -39,7 +39,7 @@ def test_detect_text_on_a_fixture() -> None:
     out = proc.stdout
     assert "Ubuntu 24.04.2 LTS" in out
     assert "driver 550.54.14, CUDA 12.4" in out
-    assert "GPU 0: NVIDIA GeForce RTX 4090 (compute capability 8.9, 24.0 GiB)" in out
+    assert "GPU 0: NVIDIA GeForce RTX 4090 (Ada Lovelace, compute capability 8.9, 24.0 GiB)" in out
     assert "AMD Ryzen 9 7950X" in out and "gcc 13.2.0" in out
     assert proc.stderr == ""
 
@@ -274,3 +274,15 @@ def test_no_torch_in_an_empty_venv(tmp_path: Path) -> None:
     _make_venv(venv)
     m = detect(target_path=str(venv))
     assert m.torch.version == "" and not any("torch" in n for n in m.notes)
+
+
+def test_detect_text_gives_driver_advice_for_a_driverless_gpu() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "wizard", "detect", "--root", str(MACHINES / "rtx4090-nouveau")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "NVIDIA       driver not loaded (nouveau in use)" in out
+    advice = out.split("\nDriver:\n", 1)[1]
+    assert "`sudo ubuntu-drivers install`" in advice and "(cu132)" in advice

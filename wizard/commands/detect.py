@@ -61,7 +61,8 @@ def render_text(m: Machine) -> str:
     if nv.present:
         cuda = f", CUDA {nv.cuda_driver_version}" if nv.cuda_driver_version else ""
         src = f" (from {nv.driver_source})" if nv.driver_source else ""
-        row("NVIDIA", f"driver {_or(nv.driver_version)}{cuda}{src}")
+        none = "not loaded" + (" (nouveau in use)" if nv.kernel_driver == "nouveau" else "")
+        row("NVIDIA", f"driver {_or(nv.driver_version, none)}{cuda}{src}")
         for g in nv.gpus:
             mem = f", {_size(g.memory)}" if g.memory else ""
             cc = (
@@ -69,7 +70,8 @@ def render_text(m: Machine) -> str:
                 if g.compute_capability
                 else "compute capability unknown"
             )
-            row("", f"GPU {g.index}: {g.name} ({cc}{mem})")
+            arch = f"{g.architecture}, " if g.architecture else ""
+            row("", f"GPU {g.index}: {g.name} ({arch}{cc}{mem})")
         if not nv.device_nodes:
             row("", "no /dev/nvidia* device nodes: the GPU is not usable here")
     for a in m.amd.gpus:
@@ -114,6 +116,14 @@ def render_text(m: Machine) -> str:
         lines.append("")
         lines.append("Notes:")
         lines.extend(f"  - {note}" for note in m.notes)
+    if (nv.gpus and not nv.driver_version) or m.amd.source == "pci":
+        from wizard.plan.drivers import driver_advice
+
+        advice = driver_advice(m)
+        if advice:
+            lines.append("")
+            lines.append("Driver:")
+            lines.extend(f"  {line}" for line in advice)
     return "\n".join(lines) + "\n"
 
 
