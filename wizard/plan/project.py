@@ -26,7 +26,7 @@ from typing import Any
 
 from wizard.catalog.core import variant_kind
 from wizard.errors import UsageError
-from wizard.plan.model import Resolved
+from wizard.plan.model import Plan, Resolved
 
 # platform key -> PEP 508 marker (see the module docstring for the values' sources)
 PLATFORM_MARKERS = {
@@ -335,3 +335,34 @@ def merge_pyproject(text: str, fragment: Fragment, path: str = "pyproject.toml")
             array.multiline(True)
             sources[package] = array
     return tomlkit.dumps(doc)
+
+
+# --------------------------------------------------------------------------------------------------
+# From a plan (the wizard's Preview saves these)
+
+EXPORT_KINDS = ("requirements", "pyproject")
+
+
+def plan_target(plan: Plan) -> ProjectTarget:
+    """A plan's target and resolution as an export target."""
+    machine = plan.target
+    where = "this machine" if machine.source.startswith("host") else machine.source.split(":")[0]
+    return ProjectTarget(
+        label=f"{machine.platform_key} ({where})",
+        platform_key=machine.platform_key,
+        python=machine.python.minor,
+        resolved=plan.choice,
+    )
+
+
+def plan_export(plan: Plan, kind: str) -> str:
+    """The ``kind`` ("requirements" or "pyproject") export of one plan; ``UsageError`` for a
+    plan no export can express (a source build, a platform without wheels)."""
+    target = plan_target(plan)
+    if plan.choice.build != "wheel":
+        raise UsageError("exports describe wheel installs: a source build has no requirements file")
+    if kind == "requirements":
+        return requirements_text(target)
+    if kind == "pyproject":
+        return fragment_text(build_fragment([target]))
+    raise ValueError(kind)

@@ -523,6 +523,8 @@ class WizardApp(App[int]):
         "json": ("torch-wizard-plan.json", "the plan (JSON)"),
         "text": ("torch-wizard-plan.txt", "the plan (text)"),
         "answers": ("torch-wizard-answers.toml", "the answers (TOML, for --config)"),
+        "requirements": ("requirements-torch.txt", "the requirements file (pip/uv -r)"),
+        "pyproject": ("pyproject-torch.toml", "the [tool.uv] tables for pyproject.toml"),
     }
 
     def action_save_plan(self, fmt: str) -> None:
@@ -533,7 +535,17 @@ class WizardApp(App[int]):
         if plan is None:
             return
         name, what = self.SAVE_NAMES[fmt]
-        text = answers_toml(self.state.choices) if fmt == "answers" else render(plan, fmt)
+        if fmt in ("requirements", "pyproject"):
+            from wizard.errors import UsageError
+            from wizard.plan.project import plan_export
+
+            try:
+                text = plan_export(plan, fmt)
+            except UsageError as err:
+                self.notify(str(err), severity="error", markup=False)
+                return
+        else:
+            text = answers_toml(self.state.choices) if fmt == "answers" else render(plan, fmt)
         self.save_text(what, self.save_dir / name, text, executable=fmt == "sh")
 
     def action_save_answers(self) -> None:
@@ -628,6 +640,16 @@ class WizardApp(App[int]):
                 "Save plan JSON",
                 "Save the plan for 'torch-wizard install --plan FILE' (asks where)",
                 lambda: self.action_save_plan("json"),
+            )
+            yield SystemCommand(
+                "Export requirements file",
+                "The plan's index line and pins for 'pip install -r' / 'uv pip install -r'",
+                lambda: self.action_save_plan("requirements"),
+            )
+            yield SystemCommand(
+                "Export pyproject tables",
+                "[[tool.uv.index]] and [tool.uv.sources] for a uv project (asks where)",
+                lambda: self.action_save_plan("pyproject"),
             )
             yield SystemCommand(
                 "Save answers (TOML)",

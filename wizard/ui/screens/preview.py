@@ -92,6 +92,22 @@ class PreviewScreen(WizardScreen[str]):
         Binding("j", "app.save_plan('json')", "Save JSON", id="save-json", tooltip="Save the plan"),
         Binding("r", "run", "Run", id="run", tooltip="Run these commands now"),
         Binding(
+            "x",
+            "app.save_plan('requirements')",
+            "Export requirements",
+            id="export-requirements",
+            tooltip="Save a requirements file: the plan's index line and pins",
+            show=False,
+        ),
+        Binding(
+            "p",
+            "app.save_plan('pyproject')",
+            "Export pyproject",
+            id="export-pyproject",
+            tooltip="Save the [tool.uv] index and sources tables for a uv project",
+            show=False,
+        ),
+        Binding(
             "v",
             "toggle_verify",
             "Show check",
