@@ -245,3 +245,13 @@ def test_rocm_7_14_targets_are_said_to_be_unconfirmed() -> None:
     p = plan("--root", CPU, "--amd-arch", "gfx1100")
     assert chosen(p)[0] == "rocm7.14"
     assert "Not confirmed here: which gfx targets rocm7.14 is built for" in text(p)
+
+
+def test_the_machine_screen_agrees_about_arc_igpus() -> None:
+    """The wizard's first screen says the same as the plan: a Core Ultra Arc iGPU is usable."""
+    from wizard.machine import detect
+    from wizard.ui.state import machine_verdict
+
+    verdict = machine_verdict(detect(root=MACHINES / "intel-meteor-lake-igpu"))
+    assert verdict.text.startswith("Intel Core Ultra (Meteor Lake-H) Arc Graphics (integrated)")
+    assert "XPU" in verdict.text

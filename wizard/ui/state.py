@@ -360,6 +360,14 @@ def machine_verdict(machine: Machine) -> Verdict:
             "cpu",
         )
     if machine.intel:
+        from wizard.catalog import load as load_catalog
+
+        listed = [f for g in machine.intel if (f := load_catalog().xpu_integrated(g.pci_id))]
+        if listed:  # Core Ultra Arc graphics: on PyTorch's XPU list (catalog xpu.json)
+            return Verdict(
+                f"{listed[0]} (integrated) found: PyTorch can use it through Intel's XPU builds.",
+                "gpu",
+            )
         return Verdict("Only integrated Intel graphics found: PyTorch will run on the CPU.", "cpu")
     return Verdict("No GPU that PyTorch can use was found: PyTorch will run on the CPU.", "cpu")
 
