@@ -116,8 +116,10 @@ def test_jetpack6_index_has_newer_torch_with_its_companions() -> None:
     p = plan("--root", root)
     assert chosen(p) == ("jetson-jp6-cu126", "2.10.0", {"torch": "2.10.0", "torchvision": "0.25.0"})
     assert p["choice"]["index_url"] == "https://pypi.jetson-ai-lab.io/jp6/cu126"
+    assert any("cuDSS" in w for w in p["warnings"])  # NVIDIA's 2.10.0 wheel links libcudss
     p = plan("--root", root, "--torch", "2.9.1")
     assert chosen(p)[2] == {"torch": "2.9.1", "torchvision": "0.24.1", "torchaudio": "2.9.1"}
+    assert not any("cuDSS" in w for w in p["warnings"])
 
 
 def test_thor_on_jetpack7_uses_pytorchs_aarch64_cu130_build() -> None:

@@ -170,6 +170,7 @@ class JetsonRoute:
     kind: str = "jetson-ai-lab"
     companions: dict[str, dict[str, str]] = field(default_factory=dict)  # torch -> companions
     alternative: str = ""  # another index for that JetPack (Jetson AI Lab's sbsa/cu130)
+    torch_notes: dict[str, str] = field(default_factory=dict)  # torch -> what it needs first
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,11 @@ class Catalog:
         rocm: dict[str, Any],
         jetson: dict[str, Any],
         xpu: dict[str, Any] | None = None,
+        updated: str = "",
     ) -> None:
+        # When the release data was last brought up to date ("2026-12-03"): releases.json's
+        # "updated", which check --write sets; without one, the newest release's date.
+        self.updated: str = updated
         self._releases = {
             channel: tuple(
                 sorted(
@@ -244,6 +249,7 @@ class Catalog:
                 kind=j.get("kind", "jetson-ai-lab"),
                 companions={k: dict(v) for k, v in j.get("companions", {}).items()},
                 alternative=j.get("alternative", ""),
+                torch_notes=dict(j.get("torch_notes", {})),
             )
             for j in jetson["routes"]
         )
@@ -255,6 +261,8 @@ class Catalog:
             for dev in entry.get("ids", ())
         }
         self.xpu_source: str = xpu.get("validated_source", "")
+        if not self.updated:
+            self.updated = max((r.date for r in self._releases["stable"]), default="")
 
     def releases(self, channel: str = "stable") -> tuple[Release, ...]:
         return self._releases.get(channel, ())
@@ -421,4 +429,28 @@ def load() -> Catalog:
         _read("rocm.json"),
         _read("jetson.json"),
         _read("xpu.json"),
+        updated=str(releases.get("updated", "")),
+    )
+
+
+STALE_DAYS = 120  # PyTorch ships a release about every two to three months
+
+
+def staleness(updated: str, today: str) -> str:
+    """One sentence when the catalog, brought up to date on ``updated`` ("2026-12-03"), is more
+    than ``STALE_DAYS`` older than ``today`` (same form), naming how to check it; else ""."""
+    import datetime
+
+    try:
+        then = datetime.date.fromisoformat(updated)
+        now = datetime.date.fromisoformat(today)
+    except ValueError:
+        return ""
+    age = (now - then).days
+    if age <= STALE_DAYS:
+        return ""
+    return (
+        f"the bundled PyTorch catalog was last updated {updated}, {age} days ago, so newer "
+        "releases or builds may be missing: run 'torch-wizard catalog check' (PyPI) or 'torch-wizard "
+        "catalog check --index-base URL --missing-builds' (an index), or upgrade torch-wizard"
     )

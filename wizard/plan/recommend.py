@@ -1081,6 +1081,8 @@ def _resolve_jetson(
     )
     packages: dict[str, str] = {"torch": torch}
     wanted = choices.packages or DEFAULT_PACKAGES
+    if torch in route.torch_notes:
+        notes.warnings.append(route.torch_notes[torch])
     # Companions as seen on that index beside this torch (jetson.json), else the release's.
     paired = route.companions.get(torch) or (release.companions if release is not None else {})
     for name in wanted:
