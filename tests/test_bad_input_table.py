@@ -863,3 +863,20 @@ def test_fault_stalled_download_is_shown_and_ended_by_step_timeout(
     assert "timed out after 4 s" in r.stderr, r.stderr
     assert not venv.exists()
     assert list((tmp_path / "state" / "torch-wizard" / "logs").glob("*.log"))
+
+
+def test_fault_pip_target_cannot_send_a_step_outside_the_venv(tmp_path: Path) -> None:
+    """A PIP_TARGET (or PIP_PREFIX) in the caller's environment never reaches a step, so pip
+    cannot install outside the venv; the step here writes wherever they point, if it sees them."""
+    outside = tmp_path / "outside"
+    code = (
+        "import os\n"
+        "for name in ('PIP_TARGET', 'PIP_PREFIX'):\n"
+        "    if os.environ.get(name):\n"
+        "        open(os.environ[name], 'w').write('escaped')\n"
+    )
+    base = {**os.environ, "PIP_TARGET": str(outside), "PIP_PREFIX": str(outside)}
+    plan = make_plan(tmp_path / "venv", py_step("install-torch", code))
+    runner = Runner(plan, state_dir=tmp_path / "state", preflight=False, env=base)
+    assert run_sync(plan, lambda ev: None, runner=runner).outcome == "ok"
+    assert not outside.exists()

@@ -68,7 +68,7 @@ def test_uv_chosen_but_nowhere_exits_2_and_writes_nothing(tmp_path: Path) -> Non
     assert proc.returncode == 2, proc.stdout + proc.stderr
     first = proc.stderr.splitlines()[0]
     assert first.startswith("torch-wizard: the plan installs with uv, but no uv was found here")
-    assert first.endswith(FIX)
+    assert first.endswith(f"{FIX}; nothing was run and nothing was written")  # one line
     assert "Traceback" not in proc.stderr
     assert not target.exists()
     assert not (tmp_path / "state").exists()  # not even a log
