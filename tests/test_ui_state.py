@@ -199,7 +199,7 @@ def test_no_terminal_exits_2_with_one_line_before_textual(
         (
             "intel-arc",
             "gpu",
-            "Intel Arc A-series (DG2) found: PyTorch can use it through Intel's XPU builds.",
+            "Intel Arc A770 found: PyTorch can use it through Intel's XPU builds.",
         ),
         (
             "raspberry-pi5",
