@@ -108,6 +108,14 @@ class PreviewScreen(WizardScreen[str]):
             show=False,
         ),
         Binding(
+            "a",
+            "app.save_answers",
+            "Save answers",
+            id="save-answers",
+            tooltip="Save the answers (TOML) for --config: resolved again on each machine",
+            show=False,
+        ),
+        Binding(
             "v",
             "toggle_verify",
             "Show check",
