@@ -173,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="the user config", **quiet_kw)
     cfg.add_argument("config_command", choices=("path",), metavar="path")
 
+    from wizard.commands import catalog  # argparse only at import: cheap
+
+    catalog.add_parser(sub, quiet)
+
     from wizard.commands import export  # argparse only at import: cheap
 
     export.add_parser(sub, quiet)
