@@ -77,9 +77,8 @@ def run(args: argparse.Namespace) -> int:
         return target_from_args(args)
 
     check_terminal()  # after the input checks: a wrong option is the more useful thing to hear
-    from wizard.ui.app import WizardApp
-
     from wizard.answers import layered
+    from wizard.ui.app import WizardApp
 
     # the flag, else the answers file or the user config (step-timeout)
     step_timeout = float(getattr(layered(args), "step_timeout", None) or 0.0)
