@@ -44,12 +44,26 @@ def choices_from_args(args: argparse.Namespace) -> Choices:
 
     merged = layered(args)
     choices = build_choices(merged)
+    refuse_source_only(merged)
     if not any(_get(merged, name) for name in ("root", "profile", "target_os")):
         from wizard.plan.isolation import host_network
 
         # this machine: its network and trust settings travel along
         choices = replace(choices, network=host_network())
     return choices
+
+
+def refuse_source_only(args: argparse.Namespace) -> None:
+    """Options that only a source build reads, given (by flag or answers file) for a wheel
+    build, would be silently ignored: one line, exit 2, naming the option."""
+    if _get(args, "build", "wheel") != "wheel":
+        return
+    for dest, flag in SOURCE_ONLY:
+        if _get(args, dest) not in (None, False, "", 0):
+            raise UsageError(
+                f"{flag} is an option of source builds, and this is a wheel install, which it "
+                f"would not change: drop {flag}, or add --build source"
+            )
 
 
 def build_choices(args: argparse.Namespace) -> Choices:
@@ -61,14 +75,6 @@ def build_choices(args: argparse.Namespace) -> Choices:
         packages = tuple(p.strip() for p in raw.split(",") if p.strip())
         if not packages:
             raise UsageError("--packages is empty: give e.g. --packages torch,torchvision")
-    build = _get(args, "build", "wheel")
-    if build == "wheel":
-        for dest, flag in SOURCE_ONLY:
-            if _get(args, dest) not in (None, False, "", 0):
-                raise UsageError(
-                    f"{flag} is an option of source builds, and this is a wheel install, which "
-                    f"it would not change: drop {flag}, or add --build source"
-                )
     profile = _get(args, "source_profile", "release")
     if profile not in SOURCE_PROFILES:
         raise UsageError(
