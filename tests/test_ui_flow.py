@@ -488,7 +488,8 @@ async def test_machine_screen_says_what_pytorch_can_use_and_shows_notes(tmp_path
         screen = app.screen
         await wait_for(pilot, lambda: screen.machine is not None)  # type: ignore[attr-defined]
         verdict = text_of(screen.query_one("#verdict", Static))
-        assert verdict.startswith("! NVIDIA GPU [10de:2684] found (driver 550.54.14)")
+        # named from its PCI id through the GPU table (no nvidia-smi in that container)
+        assert verdict.startswith("! NVIDIA GeForce RTX 4090 found (driver 550.54.14)")
         assert "PyTorch would run on the CPU" in verdict
         notes = screen.query_one("#notes", Static)
         assert notes.display and "/dev/nvidia* is missing" in text_of(notes)
