@@ -1,5 +1,6 @@
 """Options are taken only as spelled: no argparse abbreviations, at the top level or in a
-subcommand, so ``--config x`` is never read as ``--configure-only`` (exit 2, one line)."""
+subcommand, so ``--conf x`` is read neither as ``--config`` nor as ``--configure-only`` (exit 2,
+one line)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tests.conftest import FIXTURES, run_cli
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["--config", "x"], "--config"),  # was taken as --configure-only, with x the command
+        (["--conf", "x"], "--conf"),  # --config (answers file) or --configure-only
         (["--dry"], "--dry"),  # --dry-run
         (["plan", "--form", "json"], "--form"),  # --format
         (["plan", "--configure"], "--configure"),  # --configure-only
