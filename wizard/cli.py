@@ -77,7 +77,11 @@ def add_choice_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--channel", help="stable (default), test or nightly")
     g.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu")
     g.add_argument("--torch", metavar="VERSION", help="torch version (default: newest that fits)")
-    g.add_argument("--packages", help="comma-separated: torch,torchvision,torchaudio")
+    g.add_argument(
+        "--packages",
+        help="comma-separated, from torch,torchvision,torchaudio,torchao,torchcodec "
+        "(default: torch with its companions torchvision and torchaudio)",
+    )
     g.add_argument("--build", help="wheel (default) or source")
     g.add_argument(
         "--installer", help="auto (default: uv where the target has it, else pip), pip or uv"
