@@ -49,6 +49,13 @@ async def test_amd_without_kfd_shows_the_amdgpu_advice(tmp_path: Path) -> None:
     assert shown and "amdgpu" in text and "render and video groups" in text
 
 
-async def test_working_mixed_gpus_need_no_driver_advice(tmp_path: Path) -> None:
-    shown, _ = await advice_of("gtx1080-rtx4090", tmp_path)
+async def test_mixed_gpus_say_which_build_covers_both(tmp_path: Path) -> None:
+    shown, text = await advice_of("gtx1080-rtx4090", tmp_path)
+    assert shown and "cu126 is the newest build that covers all of them" in text
+    assert "would leave NVIDIA GeForce GTX 1080 (6.1) out" in text
+    assert "driver" not in text.lower().replace("driver 580", "")
+
+
+async def test_a_working_gpu_needs_no_advice(tmp_path: Path) -> None:
+    shown, _ = await advice_of("rtx4090-driver550", tmp_path)
     assert not shown

@@ -110,9 +110,32 @@ def driver_branch(floor: str) -> str:
     return floor.split(".")[0] if floor else ""
 
 
+def mixed_advice(machine: Machine) -> list[str]:
+    """Several NVIDIA GPUs of different compute capability: the plan's own sentence on which build
+    covers them all (or who is left out); [] otherwise."""
+    ccs = {g.compute_capability for g in machine.nvidia.gpus if g.compute_capability}
+    if len(ccs) < 2 or not machine.nvidia.driver_version:
+        return []
+    from wizard.errors import UsageError
+    from wizard.plan.model import Choices
+    from wizard.plan.recommend import resolve
+
+    try:
+        res = resolve(machine, Choices(), strict=False)
+    except UsageError:
+        return []
+    said = [w for w in res.warnings if "covers every GPU" in w]
+    said += [r for r in res.reasons if r.startswith("Mixed GPUs") or "stays unused" in r]
+    return said
+
+
 def driver_advice(machine: Machine) -> list[str]:
     """For the Machine screen: a GPU PyTorch could use once its driver runs, what to install and
-    what the plan would then be; [] when there is nothing to install."""
+    what the plan would then be; for GPUs of mixed generations, which build covers them; []
+    when there is nothing to say."""
+    mixed = mixed_advice(machine)
+    if mixed:
+        return mixed
     from wizard import catalog as catalog_mod
     from wizard.catalog.core import cuda_version
     from wizard.plan.recommend import backend_label, cuda_once_driver, rocm_once_driver

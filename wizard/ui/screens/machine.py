@@ -43,8 +43,13 @@ def verdict_content(verdict: Verdict) -> Content:
 
 def notes_content(machine: Machine) -> Content:
     """Warnings about the machine itself (RAM, disk, CPU), then what probing ran into."""
+    from wizard.catalog.core import age_note
+
     lines: list[Content] = []
     warnings = machine_warnings(machine)
+    note = age_note()  # the bundled catalog past 120 days: how to check it
+    if note:
+        warnings.append(note[0].upper() + note[1:] + ".")
     if warnings:
         lines.append(Content.styled("Worth knowing:", "bold"))
         lines += [Content.assemble(("! ", "bold $text-warning"), w) for w in warnings]
@@ -149,7 +154,7 @@ class MachineScreen(WizardScreen[Machine]):
         advice = driver_advice(machine)  # which driver would let PyTorch use the GPU (issue 11)
         box = self.query_one("#driver-advice", Static)
         box.display = bool(advice)
-        box.update(Content("\n").join([Content.styled("Driver:", "bold"), *map(Content, advice)]))
+        box.update(Content("\n").join([Content.styled("GPUs:", "bold"), *map(Content, advice)]))
         self.set_detecting(False)
         self.query_one("#machine-body").focus()
 
