@@ -257,3 +257,16 @@ def test_the_machine_screen_agrees_about_arc_igpus() -> None:
     verdict = machine_verdict(detect(root=MACHINES / "intel-meteor-lake-igpu"))
     assert verdict.text.startswith("Intel Core Ultra (Meteor Lake-H) Arc Graphics (integrated)")
     assert "XPU" in verdict.text
+
+
+def test_the_choices_screen_offers_thors_builds_as_the_plan_judges_them() -> None:
+    """explore() (the Choices screen) judges each CUDA build of Thor the way the plan does:
+    cu130 fits, cu132 is newer than JetPack 7's CUDA, cu126's aarch64 build lacks 11.0."""
+    from wizard.machine import detect
+    from wizard.plan import Choices, explore
+
+    options = explore(detect(root=MACHINES / "jetson-thor-jp7"), Choices(venv="/tmp/x"))
+    by = {o.value: o for o in options.backends}
+    assert by["cu130"].available and by["cu130"].recommended
+    assert not by["cu132"].available and "newer than JetPack's CUDA 13.0" in by["cu132"].why
+    assert not by["cu126"].available and "11.0" in by["cu126"].why

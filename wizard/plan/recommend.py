@@ -343,6 +343,10 @@ def backend_fit(cat: Catalog, machine: Machine, release: Release, variant: str) 
         if machine.apple.silicon:
             return Fit(True, "PyPI's macOS wheels include MPS for Apple silicon GPUs")
         return Fit(True, "PyPI's wheel is the official build for this platform")
+    if kind == "cuda" and machine.board.kind == "jetson":
+        route = cat.jetson(machine.board.jetpack, machine.board.l4t)
+        if route is not None and route.kind == "pytorch":
+            return _jetson_fit(cat, machine, route, release, variant)
     if kind == "cuda":
         nv = machine.nvidia
         if not nv.present:
@@ -771,6 +775,34 @@ def _numpy_constraint(release: Release, notes: _Notes) -> tuple[str, ...]:
     return ("numpy<2",)
 
 
+def _jetson_fit(
+    cat: Catalog,
+    machine: Machine,
+    route: catalog_mod.JetsonRoute,
+    release: Release,
+    variant: str,
+) -> Fit:
+    """A CUDA build of PyTorch's on a JetPack 7+ board: its CUDA no newer than JetPack's and its
+    arch list covering the board's compute capability (the driver comes with JetPack)."""
+    from wizard.plan.source import load_facts
+
+    cuda = cuda_version(variant)
+    if Version(cuda) > Version(route.cuda):
+        return Fit(False, f"CUDA {cuda} is newer than JetPack's CUDA {route.cuda}")
+    cc = load_facts().jetson_cc(machine.board.model)
+    key = machine.platform_key
+    archs = cat.cuda_archs(variant, release.version, key)
+    if not cc:
+        return Fit(True, "the board's compute capability is unknown, so not checked")
+    if not cat.covers_cc(variant, release.version, cc, key):
+        span = f" (covers {', '.join(archs)})" if archs else ""
+        return Fit(False, f"built without compute capability {cc}{span}")
+    return Fit(
+        True,
+        f"its {backend_label(variant)} build covers compute capability {cc} ({', '.join(archs)})",
+    )
+
+
 def _jetson_sbsa_backend(
     cat: Catalog,
     machine: Machine,
@@ -785,20 +817,14 @@ def _jetson_sbsa_backend(
     key = machine.platform_key
     model = machine.board.model or "This Jetson"
     cc = load_facts().jetson_cc(machine.board.model)
-    limit = Version(route.cuda)
     for release in candidates:
         for variant in release.variants(key):
-            if variant_kind(variant) != "cuda" or Version(cuda_version(variant)) > limit:
+            if variant_kind(variant) != "cuda":
                 continue
-            if cc and not cat.covers_cc(variant, release.version, cc, key):
+            fit = _jetson_fit(cat, machine, route, release, variant)
+            if not fit.ok:
                 continue
-            archs = cat.cuda_archs(variant, release.version, key)
-            cc_part = (
-                f"its {backend_label(variant)} build covers compute capability {cc} "
-                f"({', '.join(archs)})"
-                if cc
-                else f"compute capability of {model} unknown, so not checked"
-            )
+            cc_part = fit.why
             notes.reasons.append(
                 f"{model} with JetPack {machine.board.jetpack or '7'} (L4T "
                 f"{machine.board.l4t or route.l4t}, CUDA {route.cuda}): PyTorch's own Linux aarch64 "
