@@ -250,3 +250,19 @@ def test_write_and_output_together(tmp_path: Path) -> None:
 def test_output_to_a_folder(tmp_path: Path) -> None:
     line = one_error_line(wizard("export", "requirements", "--os", "linux", "-o", str(tmp_path)))
     assert "is a folder" in line
+
+
+def test_readme_fragment_is_what_export_prints(tmp_path: Path) -> None:
+    """The README's Linux CUDA + Mac + Windows example is the real output, byte for byte."""
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("$ torch-wizard export pyproject --profile lab-4090.json")
+    block = readme[start : readme.index("```", start)]
+    command, _, shown = block.partition("\n")
+    profile(tmp_path, "lab-4090", "rtx4090-driver550", "--python", "3.11")
+    profile(tmp_path, "macbook", "macbook-m2")
+    profile(
+        tmp_path, "laptop", "cpu-server", "--os", "windows", "--arch", "x86_64", "--python", "3.11"
+    )
+    r = wizard(*command.split()[2:], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == shown

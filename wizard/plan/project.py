@@ -117,8 +117,10 @@ def requirements_text(target: ProjectTarget) -> str:
     else:
         lines.append("# PyPI is the official route for this machine: no index line.")
     if r.channel == "nightly":
-        lines.append("# Nightly builds are pre-releases: pip needs --pre (below); uv needs")
-        lines.append("# --prerelease allow on its command line.")
+        lines.append(
+            "# Nightly builds are pre-releases: pip takes --pre from here; uv ignores it in"
+        )
+        lines.append("# a file, so give uv pip install --pre -r FILE.")
         lines.append("--pre")
     lines.extend(_spec(n, v) for n, v in r.packages.items())
     return "\n".join(lines) + "\n"
