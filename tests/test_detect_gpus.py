@@ -304,3 +304,16 @@ def test_hung_system_profiler_is_stopped(tmp_path: Path) -> None:
     m = detect(root=tmp_path, timeout=0.5)
     assert m.apple.gpu == "" and m.apple.silicon
     assert any("system_profiler did not answer within 0.5 s" in n for n in m.notes)
+
+
+def test_amdgpu_bound_without_kfd_is_a_container_note(tmp_path: Path) -> None:
+    base = tmp_path / "sys/bus/pci/devices/0000:03:00.0"
+    base.mkdir(parents=True)
+    (base / "class").write_text("0x030000\n")
+    (base / "vendor").write_text("0x1002\n")
+    (base / "device").write_text("0x744c\n")
+    (base / "driver").symlink_to("../../../../bus/pci/drivers/amdgpu")
+    (tmp_path / "machine.json").write_text('{"os": "linux", "arch": "x86_64"}')
+    m = detect(root=tmp_path, timeout=2.0)
+    assert m.amd.kernel_driver == "amdgpu" and m.amd.source == "pci"
+    assert any("amdgpu driver is bound but /sys/class/kfd is missing" in n for n in m.notes)

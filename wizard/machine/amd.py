@@ -124,11 +124,18 @@ def probe_amd(
         known = [g.name for g in gpus if g.gfx]
         if known and os_name == "linux":
             bound = [d.driver for d in pci if d.driver]
-            why = f"the {bound[0]} driver is bound instead" if bound else "no driver is bound"
-            notes.append(
-                f"{known[0]}: the amdgpu kernel driver is not running ({why}, no "
-                "/sys/class/kfd), so ROCm cannot use it yet."
-            )
+            if bound and bound[0] == "amdgpu":
+                notes.append(
+                    f"{known[0]}: the amdgpu driver is bound but /sys/class/kfd is missing (a "
+                    "container started without /dev/kfd, or a kernel without HSA_AMD), so ROCm "
+                    "cannot use it here."
+                )
+            else:
+                why = f"the {bound[0]} driver is bound instead" if bound else "no driver is bound"
+                notes.append(
+                    f"{known[0]}: the amdgpu kernel driver is not running ({why}, no "
+                    "/sys/class/kfd), so ROCm cannot use it yet."
+                )
         if unknown:
             notes.append(
                 f"AMD GPU {', '.join(unknown)}: its gfx target is unknown (no ROCm tools, no "

@@ -947,10 +947,13 @@ def _gpu_without_driver(
         notes.reasons.append(f"{name} ({gfx}) found, but no ROCm wheel supports it: the CPU build.")
         return _cpu(newest, machine, notes, key, mention_gpu=False)
     release, variant = then_rocm
-    notes.reasons.append(
-        f"{name} ({gfx}) found, but the amdgpu kernel driver is not running (no /sys/class/kfd), "
-        "so ROCm cannot use it yet."
+    state = (
+        "the amdgpu driver is loaded but no /sys/class/kfd is visible (a container needs "
+        "/dev/kfd and /dev/dri passed in)"
+        if amd.kernel_driver == "amdgpu"
+        else "the amdgpu kernel driver is not running (no /sys/class/kfd)"
     )
+    notes.reasons.append(f"{name} ({gfx}) found, but {state}, so ROCm cannot use it yet.")
     notes.reasons.append(drivers.amd_host_needs(machine))
     notes.reasons.append(
         f"Then run torch-wizard again: the plan will then install torch {release.version} with "
