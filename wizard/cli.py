@@ -49,7 +49,12 @@ def seconds(text: str) -> float:
 def add_target_options(p: argparse.ArgumentParser, *, many: bool = False) -> None:
     """``many``: --profile may be given more than once (one target each: wheelhouse)."""
     g = p.add_argument_group("target machine (default: this one)")
-    g.add_argument("--root", metavar="DIR", help="detect from a fixture machine root")
+    g.add_argument(
+        "--root",
+        metavar="DIR",
+        help="read another machine captured under DIR instead of this one (DIR/proc, DIR/sys, "
+        "DIR/etc; its tools' recorded output in DIR/bin)",
+    )
     if many:
         g.add_argument(
             "--profile",
@@ -59,12 +64,34 @@ def add_target_options(p: argparse.ArgumentParser, *, many: bool = False) -> Non
         )
     else:
         g.add_argument("--profile", metavar="FILE", help="a profile saved by 'detect --json'")
-    g.add_argument("--os", choices=("linux", "windows", "macos"), dest="target_os")
-    g.add_argument("--arch", choices=("x86_64", "aarch64", "arm64", "armv7l", "i686"))
-    g.add_argument("--python", metavar="X.Y", dest="target_python")
-    g.add_argument("--nvidia-driver", metavar="VER")
-    g.add_argument("--compute-capability", metavar="X.Y")
-    g.add_argument("--amd-arch", metavar="gfxNNNN")
+    g.add_argument(
+        "--os",
+        choices=("linux", "windows", "macos"),
+        dest="target_os",
+        help="plan for this operating system",
+    )
+    g.add_argument(
+        "--arch",
+        choices=("x86_64", "aarch64", "arm64", "armv7l", "i686"),
+        help="plan for this CPU architecture",
+    )
+    g.add_argument(
+        "--python",
+        metavar="X.Y",
+        dest="target_python",
+        help="plan for this Python, e.g. 3.12 (3.14t: free-threaded, where torch has such wheels)",
+    )
+    g.add_argument(
+        "--nvidia-driver", metavar="VER", help="plan for this NVIDIA driver, e.g. 580.82.07"
+    )
+    g.add_argument(
+        "--compute-capability",
+        metavar="X.Y",
+        help="plan for an NVIDIA GPU of this compute capability, e.g. 8.9 (RTX 4090)",
+    )
+    g.add_argument(
+        "--amd-arch", metavar="gfxNNNN", help="plan for an AMD GPU of this target, e.g. gfx1100"
+    )
 
 
 def add_choice_options(p: argparse.ArgumentParser) -> None:
@@ -74,7 +101,9 @@ def add_choice_options(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="an answers file (TOML) whose keys are these options' names; flags win over it",
     )
-    g.add_argument("--channel", help="stable (default), test or nightly")
+    g.add_argument(
+        "--channel", metavar="{stable,test,nightly}", help="release channel (default stable)"
+    )
     g.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu")
     g.add_argument("--torch", metavar="VERSION", help="torch version (default: newest that fits)")
     g.add_argument(
@@ -82,9 +111,13 @@ def add_choice_options(p: argparse.ArgumentParser) -> None:
         help="comma-separated, from torch,torchvision,torchaudio,torchao,torchcodec "
         "(default: torch with its companions torchvision and torchaudio)",
     )
-    g.add_argument("--build", help="wheel (default) or source")
     g.add_argument(
-        "--installer", help="auto (default: uv where the target has it, else pip), pip or uv"
+        "--build", metavar="{wheel,source}", help="install a wheel (default) or build from source"
+    )
+    g.add_argument(
+        "--installer",
+        metavar="{auto,pip,uv}",
+        help="auto (default): uv where the target has it, else pip",
     )
     g.add_argument("--venv", metavar="PATH", help="target virtual environment (default .venv)")
     g.add_argument(
@@ -106,13 +139,29 @@ def add_choice_options(p: argparse.ArgumentParser) -> None:
         help="allow an http:// index base that is not on this machine",
     )
     s = p.add_argument_group("source builds (--build source)")
-    s.add_argument("--source-url", metavar="URL|PATH")
-    s.add_argument("--source-ref", metavar="REF")
+    s.add_argument(
+        "--source-url",
+        metavar="URL|PATH",
+        help="the PyTorch repository to clone (default https://github.com/pytorch/pytorch)",
+    )
+    s.add_argument(
+        "--source-ref", metavar="REF", help="the tag, branch or commit to build (default: a tag)"
+    )
     s.add_argument("--source-dir", metavar="PATH", help="where to clone")
-    s.add_argument("--source-profile", help="release (default), lean, debug or relwithdebinfo")
+    s.add_argument(
+        "--source-profile",
+        metavar="{release,lean,debug,relwithdebinfo}",
+        help="build settings (default release; lean: CPU-only, fewest features)",
+    )
     s.add_argument("--develop", action="store_true", help="editable install (pip install -e .)")
-    s.add_argument("--max-jobs", type=int, metavar="N")
-    s.add_argument("--cuda-arch-list", metavar="LIST")
+    s.add_argument(
+        "--max-jobs", type=int, metavar="N", help="parallel compile jobs (default: from free RAM)"
+    )
+    s.add_argument(
+        "--cuda-arch-list",
+        metavar="LIST",
+        help="TORCH_CUDA_ARCH_LIST, e.g. '8.6;8.9' (default: the detected GPU's)",
+    )
     s.add_argument(
         "--configure-only", action="store_true", help="show the equivalent cmake configure"
     )
@@ -139,11 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
     quiet_kw: dict[str, Any] = {"argument_default": quiet}
 
     d = sub.add_parser("detect", help="show the machine profile", argument_default=quiet)
-    d.add_argument("--json", action="store_true", default=False)
+    d.add_argument(
+        "--json",
+        action="store_true",
+        default=False,
+        help="print the profile as JSON (docs/json.md), for --profile FILE elsewhere",
+    )
     add_target_options(d)
 
     pl = sub.add_parser("plan", help="print the install plan", argument_default=quiet)
-    pl.add_argument("--format", choices=("text", "sh", "ps1", "json"), default="text")
+    pl.add_argument(
+        "--format",
+        choices=("text", "sh", "ps1", "json"),
+        default="text",
+        help="text (default) for reading, a POSIX sh or PowerShell script, or JSON "
+        "(docs/json.md) for 'install --plan'",
+    )
     add_target_options(pl)
     add_choice_options(pl)
 
@@ -172,10 +232,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="one table over fetched lab reports", **quiet_kw)
     rep.add_argument("report_dir", metavar="DIR", help="reports/ of the lab playbook")
-    rep.add_argument("--json", action="store_true", default=False)
+    rep.add_argument(
+        "--json", action="store_true", default=False, help="print the table as JSON (docs/json.md)"
+    )
 
     cfg = sub.add_parser("config", help="the user config", **quiet_kw)
-    cfg.add_argument("config_command", choices=("path",), metavar="path")
+    cfg.add_argument(
+        "config_command",
+        choices=("path",),
+        metavar="path",
+        help="print where the user config is read from",
+    )
 
     from wizard.commands import catalog  # argparse only at import: cheap
 
@@ -186,8 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_parser(sub, quiet)
 
     doc = sub.add_parser("doctor", help="check an existing environment", argument_default=quiet)
-    doc.add_argument("--json", action="store_true", default=False)
-    doc.add_argument("--venv", metavar="PATH")
+    doc.add_argument(
+        "--json", action="store_true", default=False, help="print the report as JSON (docs/json.md)"
+    )
+    doc.add_argument(
+        "--venv", metavar="PATH", help="the environment to check (default: .venv or VIRTUAL_ENV)"
+    )
     doc.add_argument(
         "--timeout",
         metavar="SECONDS",
@@ -195,6 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the venv's python may take to check torch (default 120)",
     )
     add_target_options(doc)
+
+    comp = sub.add_parser("completion", help="print a shell completion script", **quiet_kw)
+    comp.add_argument(
+        "shell", choices=("bash", "zsh", "fish"), help="the shell to complete torch-wizard in"
+    )
+    from wizard import cli_help
+
+    cli_help.finish(p)
     return p
 
 
@@ -232,6 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: {closed}", file=sys.stderr)
         return 2
     args = parser.parse_args(given)
+    from wizard.cli_help import verbosity
+
+    args.verbosity = verbosity(args)
     command = args.command or "ui"
     if command != "ui":  # the wizard draws through Textual's own driver
         streams.guard_stdout()

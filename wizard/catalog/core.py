@@ -434,6 +434,20 @@ def load() -> Catalog:
 
 
 STALE_DAYS = 120  # PyTorch ships a release about every two to three months
+AGE_CHECK_ENV = "TORCH_WIZARD_DISABLE_CATALOG_AGE_CHECK"  # like PIP_DISABLE_PIP_VERSION_CHECK
+
+
+def age_note(catalog: Catalog | None = None, environ: dict[str, str] | None = None) -> str:
+    """``staleness`` of the bundled catalog as of today (this machine's date), "" when it is
+    fresh or ``TORCH_WIZARD_DISABLE_CATALOG_AGE_CHECK`` is set to anything but "" or "0"."""
+    import datetime
+    import os
+
+    env = os.environ if environ is None else environ
+    if env.get(AGE_CHECK_ENV, "") not in ("", "0"):
+        return ""
+    cat = catalog or load()
+    return staleness(cat.updated, datetime.date.today().isoformat())
 
 
 def staleness(updated: str, today: str) -> str:

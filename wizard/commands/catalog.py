@@ -28,10 +28,20 @@ examples:
 """
 
 
+# wizard.catalog.core.PLATFORM_KEYS, written out so that building the parser imports no catalog
+# (a test keeps the two equal).
+PLATFORM_KEYS = (
+    "linux-x86_64",
+    "linux-aarch64",
+    "windows-x86_64",
+    "windows-arm64",
+    "macos-arm64",
+    "macos-x86_64",
+)
+
+
 def add_parser(sub: Any, quiet: Any) -> None:
     """Register ``catalog check`` under the top-level subparsers ``sub``."""
-    from wizard.catalog.core import PLATFORM_KEYS
-
     cat = sub.add_parser(
         "catalog",
         help="check the bundled PyTorch catalog against PyPI or a mirror",
@@ -51,7 +61,6 @@ def add_parser(sub: Any, quiet: Any) -> None:
             "that cannot be read."
         ),
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=quiet,
     )
     chk.add_argument(

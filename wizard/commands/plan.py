@@ -14,4 +14,9 @@ def run(args: argparse.Namespace) -> int:
     machine, choices = target_and_choices(args)
     plan = make_plan(machine, choices)
     sys.stdout.write(render(plan, getattr(args, "format", "text") or "text"))
+    from wizard.catalog.core import age_note
+
+    note = age_note()
+    if note and getattr(args, "verbosity", 0) >= 0:
+        print(f"torch-wizard: note: {note}", file=sys.stderr)
     return 0

@@ -43,8 +43,13 @@ def verdict_content(verdict: Verdict) -> Content:
 
 def notes_content(machine: Machine) -> Content:
     """Warnings about the machine itself (RAM, disk, CPU), then what probing ran into."""
+    from wizard.catalog.core import age_note
+
     lines: list[Content] = []
     warnings = machine_warnings(machine)
+    note = age_note()  # the bundled catalog past 120 days: how to check it
+    if note:
+        warnings.append(note[0].upper() + note[1:] + ".")
     if warnings:
         lines.append(Content.styled("Worth knowing:", "bold"))
         lines += [Content.assemble(("! ", "bold $text-warning"), w) for w in warnings]
