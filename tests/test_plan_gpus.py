@@ -153,3 +153,16 @@ def test_windows_intel_arc_gets_xpu(tmp_path: Path) -> None:
     assert data["choice"]["backend"] == "xpu"
     assert data["choice"]["index_url"].endswith("/whl/xpu")
     said(data, "Intel Arc A770 is a discrete Intel GPU")
+
+
+def test_driverless_kepler_is_told_its_last_branch_not_the_newest() -> None:
+    """A K80 cannot take a 5xx driver: the advice names the 470 branch and the CUDA 11 build."""
+    m = detect(root=MACHINES / "rtx4090-nouveau")
+    k80 = replace(m.nvidia.gpus[0], name="Tesla K80", compute_capability="3.7", architecture="")
+    m = replace(m, nvidia=replace(m.nvidia, gpus=(k80,)))
+    opts = explore(m, Choices(venv="/tmp/tw-k80"))
+    assert opts.resolved is not None and opts.resolved.backend == "cpu"
+    advice = next(r for r in opts.reasons if r.startswith("Install NVIDIA's driver"))
+    assert "the 470 branch, the last NVIDIA driver branch for this GPU generation" in advice
+    assert "`sudo ubuntu-drivers install nvidia:470`" in advice
+    assert "with CUDA 11.8 (cu118)" in advice

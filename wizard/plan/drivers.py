@@ -105,6 +105,40 @@ def amd_host_needs(machine: Machine) -> str:
     )
 
 
+# The last NVIDIA driver branch that supports a GPU generation, by compute capability major
+# (NVIDIA's "Unix legacy GPU" list, nvidia.com/en-us/drivers/unix/legacy-gpu/: Kepler ends with
+# the 470 branch, Fermi with 390; the 580 driver release notes: 580 is the last branch for
+# Maxwell, Pascal and Volta). Newer generations have no last branch yet.
+LAST_BRANCH = {"2": "390", "3": "470", "5": "580", "6": "580", "7.0": "580", "7.2": "580"}
+
+
+def last_branch(machine: Machine) -> str:
+    """The newest driver branch every NVIDIA GPU here is still supported by, or ""."""
+    found: list[str] = []
+    for g in machine.nvidia.gpus:
+        cc = g.compute_capability
+        branch = LAST_BRANCH.get(cc) or LAST_BRANCH.get(cc.split(".")[0], "")
+        if branch:
+            found.append(branch)
+    return min(found, key=int) if found else ""
+
+
+def nvidia_need(machine: Machine, cuda: str, floor: str) -> str:
+    """ "driver X or newer (...): COMMAND" for a CUDA build whose driver floor is ``floor``; a GPU
+    whose support ends with an older branch (Kepler: 470) is told to take exactly that branch."""
+    branch = driver_branch(floor)
+    major = cuda.split(".")[0]
+    last = last_branch(machine)
+    if last:
+        return (
+            f"the {last} branch, the last NVIDIA driver branch for this GPU generation (NVIDIA's "
+            f"legacy GPU list and driver release notes; CUDA {major}.x wheels need {floor} or "
+            f"newer): {nvidia_install(machine, last)}"
+        )
+    need = f"{floor} or newer, branch {branch}" if floor != branch else f"branch {branch} or newer"
+    return f"{need}, the floor for CUDA {major}.x wheels: {nvidia_install(machine, branch)}"
+
+
 def driver_branch(floor: str) -> str:
     """ "580.65.06" -> "580"."""
     return floor.split(".")[0] if floor else ""
@@ -162,15 +196,10 @@ def driver_advice(machine: Machine) -> list[str]:
             out.append(f"{head} No CUDA build of any torch release covers it: the CPU build.")
             return out
         release, variant, floor = then
-        branch = driver_branch(floor)
-        need = (
-            f"{floor} or newer, branch {branch}" if floor != branch else f"branch {branch} or newer"
-        )
-        major = cuda_version(variant).split(".")[0]
         out.append(head)
         out.append(
-            f"CUDA needs NVIDIA's driver ({need}, the floor for CUDA {major}.x wheels): "
-            f"{nvidia_install(machine, branch)}. Reboot, then run torch-wizard again to get torch "
+            f"CUDA needs NVIDIA's driver, {nvidia_need(machine, cuda_version(variant), floor)}. "
+            "Reboot, then run torch-wizard again to get torch "
             f"{release.version} with {backend_label(variant)} ({variant}), or go on now with the "
             "CPU build. Nothing here installs a driver."
         )

@@ -872,7 +872,11 @@ def cuda_once_driver(
 ) -> tuple[Release, str, str] | None:
     """The (release, variant, driver floor) the plan would pick for this machine's NVIDIA GPUs
     once a new enough NVIDIA driver runs; None when no CUDA build covers them."""
-    nv = replace(machine.nvidia, driver_version="9999.99", device_nodes=True)
+    from wizard.plan.drivers import last_branch
+
+    # the newest driver these GPUs can take: their last branch (Kepler: 470), else any
+    newest_driver = f"{last_branch(machine) or '9999'}.999.99"
+    nv = replace(machine.nvidia, driver_version=newest_driver, device_nodes=True)
     later = replace(machine, nvidia=nv)
     if candidates is None:
         candidates = [r for r in cat.releases("stable") if not _release_fits(r, machine)]
@@ -921,15 +925,10 @@ def _gpu_without_driver(
             )
             return _cpu(newest, machine, notes, key, mention_gpu=False)
         release, variant, floor = then
-        branch = drivers.driver_branch(floor)
-        major = cuda_version(variant).split(".")[0]
-        need = (
-            f"{floor} or newer, branch {branch}" if floor != branch else f"branch {branch} or newer"
-        )
         notes.reasons.append(
-            f"Install NVIDIA's driver ({need}: the floor for CUDA {major}.x wheels): "
-            f"{drivers.nvidia_install(machine, branch)}; reboot, then run "
-            f"torch-wizard again: the plan will then install torch {release.version} with "
+            f"Install NVIDIA's driver, {drivers.nvidia_need(machine, cuda_version(variant), floor)}; "
+            "reboot, then run torch-wizard again: the plan will then install torch "
+            f"{release.version} with "
             f"{backend_label(variant)} ({variant})."
         )
         notes.reasons.append(
