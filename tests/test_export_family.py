@@ -190,3 +190,21 @@ def test_family_data_matches_pypi() -> None:
             assert set(release.platforms) == plats, (name, release.version, plats)
             if release.pythons:
                 assert set(release.pythons) == pys, (name, release.version, pys)
+
+
+def test_jetson_route_refuses_family_packages() -> None:
+    r = run_cli(
+        "plan",
+        "--root",
+        str(MACHINES / "jetson-orin-jp62"),
+        "--packages",
+        "torch,torchao",
+        "--venv",
+        "/tmp/torch-wizard-jetson-venv",
+        cwd=REPO,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "torch-wizard: torch-wizard knows of no torchao build on the Jetson AI Lab index: "
+        "drop it from --packages"
+    ]

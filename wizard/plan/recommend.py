@@ -1114,6 +1114,13 @@ def _resolve_jetson(
     # Companions as seen on that index beside this torch (jetson.json), else the release's.
     paired = route.companions.get(torch) or (release.companions if release is not None else {})
     for name in wanted:
+        if name in FAMILY_PACKAGES:  # paired only on PyTorch's own indexes (family.json)
+            notes.problem(
+                f"torch-wizard knows of no {name} build on the Jetson AI Lab index: drop it from "
+                "--packages",
+                f"no {name} build is known on the Jetson AI Lab index, so it is left out",
+            )
+            continue
         if name != "torch" and name in paired:
             packages[name] = paired[name]
         elif name != "torch" and route.companions:
