@@ -112,3 +112,55 @@ def test_outdir_that_is_a_file(tmp_path: Path) -> None:
     r = cli(tmp_path, "wheelhouse", str(f), "--root", str(MACHINES / "cpu-server"))
     assert r.returncode == 2 and "is a file" in r.stderr
     assert f.read_text() == "x"
+
+
+def _wheel(dest: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> None:
+    """A minimal pure-Python wheel with Requires-Dist lines (environment markers and all)."""
+    import zipfile
+
+    dist = f"{name}-{version}"
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requires
+    )
+    files = {
+        f"{name}/__init__.py": "",
+        f"{dist}.dist-info/METADATA": meta,
+        f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    with zipfile.ZipFile(dest / f"{dist}-py3-none-any.whl", "w") as zf:
+        for n, text in files.items():
+            zf.writestr(n, text)
+        zf.writestr(f"{dist}.dist-info/RECORD", "".join(f"{n},,\n" for n in files))
+
+
+@pytest.mark.parametrize(
+    ("target", "extra"),
+    [
+        (["--python", "3.11"], set()),
+        (["--python", "3.12"], {"newpy"}),
+        (["--os", "windows", "--python", "3.11"], {"winonly"}),
+    ],
+)
+def test_dependencies_follow_the_target_markers_not_this_interpreter(
+    tmp_path: Path, target: list[str], extra: set[str]
+) -> None:
+    """torch 2.13.0 (a stand-in wheel) needs setuptools-like packages only on some targets: the
+    wheelhouse holds exactly the target's set, whatever Python runs torch-wizard."""
+    from tests.support.httpserver import serve_directory
+    from tests.support.torchindex import write_simple_index
+
+    files = tmp_path / "index" / "files"
+    files.mkdir(parents=True)
+    _wheel(files, "torch", "2.13.0", ('newpy ; python_version >= "3.12"',
+                                      'winonly ; sys_platform == "win32"', "common"))  # fmt: skip
+    for name in ("newpy", "winonly", "common"):
+        _wheel(files, name, "1.0")
+    write_simple_index(files, tmp_path / "index" / "whl" / "cpu")
+    out = tmp_path / "wh"
+    with serve_directory(tmp_path / "index") as url:
+        r = cli(tmp_path, "wheelhouse", str(out), "--index-base", f"{url}/whl", "--backend", "cpu",
+                "--torch", "2.13.0", "--packages", "torch", "--installer", "uv",
+                "--venv", str(tmp_path / "new-venv"), *target)  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = {p.name.split("-")[0] for p in (out / "cpu").glob("*.whl")}
+    assert got == {"torch", "common", *extra}, r.stderr

@@ -12,11 +12,15 @@ with nothing else reachable, with pip and with uv:
     OUTDIR/cpu/index.html              the projects of the variant
     OUTDIR/cu126/...                   the same for each other backend (test/cu126 for --channel test)
 
-Downloads are pip's (``pip download --only-binary=:all: --platform ... --python-version ...
---abi ...``) run isolated as plan steps are (``--isolated``, no config file, no ``PIP_*``
-variables) with the host's network settings; pip checks each wheel against the sha256 its index
-gives and keeps a wheel already in OUTDIR when its hash matches, so a re-run downloads only what
-is missing. A CPU-only target resolves against the cpu index, which carries no CUDA packages.
+The set of wheels is resolved by uv for the target (``uv pip compile --python-version X.Y
+--python-platform ...``): uv evaluates the dependencies' environment markers for the target,
+where ``pip download`` would evaluate them for this interpreter (``setuptools; python_version >=
+"3.12"`` would be missed for a Python 3.12 target planned here on 3.11). The pinned wheels are
+then downloaded by pip (``pip download --no-deps --only-binary=:all: --platform ...
+--python-version ... --abi ...``). Both run isolated as plan steps are (uv ``--no-config``, pip
+``--isolated`` with no config file, no ``PIP_*``/``UV_*`` variables) with the host's network
+settings; pip checks each wheel against the sha256 its index gives and keeps a wheel already in
+OUTDIR when its hash matches, so a re-run downloads only what is missing. A CPU-only target resolves against the cpu index, which carries no CUDA packages.
 Progress is one line per wheel on stderr; the summary (wheels and bytes per backend) on stdout.
 Exit codes: 0 done, 1 a download failed (what was fetched stays for the next run), 2 bad input.
 """
@@ -53,6 +57,7 @@ class Fetch:
     python: str  # "3.11"
     abi: str  # "cp311", "cp313t"
     platforms: tuple[str, ...]  # ("manylinux_2_28_x86_64", ..., "linux_x86_64")
+    uv_platform: str  # uv's --python-platform: "x86_64-manylinux_2_28", "x86_64-pc-windows-msvc"
     pre: bool  # nightly: --pre
     label: str  # what the target is, for the summary
 
@@ -83,6 +88,21 @@ def platform_tags(machine: Machine) -> tuple[str, ...]:
         ]
     tags.append(f"linux_{arch}")
     return tuple(tags)
+
+
+# The manylinux levels uv's --python-platform names (uv 0.5+): the target gets the highest its
+# glibc meets.
+_UV_MANYLINUX = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
+
+
+def uv_platform(machine: Machine) -> str:
+    arch = "aarch64" if machine.cpu.arch in ("arm64", "aarch64") else machine.cpu.arch
+    if machine.os.name == "windows":
+        return f"{arch}-pc-windows-msvc"
+    glibc = platform_tags(machine)[0].split("_")  # manylinux_2_35_x86_64
+    minor = int(glibc[2]) if len(glibc) > 3 and glibc[2].isdigit() else 28
+    level = max((m for m in _UV_MANYLINUX if m <= minor), default=17)
+    return f"{arch}-manylinux_2_{level}"
 
 
 def specs_of(plan: Plan) -> tuple[str, ...]:
@@ -133,9 +153,34 @@ def fetch_of(plan: Plan, index_base: str) -> Fetch:
         python=py.minor,
         abi=abi,
         platforms=platform_tags(target),
+        uv_platform=uv_platform(target),
         pre=c.channel == "nightly",
         label=f"{where} ({c.backend})",
     )
+
+
+def uv_compile_argv(uv: str, f: Fetch) -> list[str]:
+    """Resolve ``f.specs`` for the target (its Python and platform) from its index alone."""
+    argv = [
+        uv,
+        "pip",
+        "compile",
+        "-",
+        "--no-config",
+        "--no-header",
+        "--no-annotate",
+        "--no-progress",
+        "--quiet",
+        "--only-binary",
+        ":all:",
+        "--index-url",
+        f.index_url,
+        "--python-version",
+        f.python,
+        "--python-platform",
+        f.uv_platform,
+    ]
+    return [*argv, "--prerelease", "allow"] if f.pre else argv
 
 
 def pip_download_argv(f: Fetch, dest: Path, network_args: Sequence[str]) -> list[str]:
@@ -148,6 +193,7 @@ def pip_download_argv(f: Fetch, dest: Path, network_args: Sequence[str]) -> list
         "--isolated",
         "--disable-pip-version-check",
         "--no-cache-dir",  # OUTDIR is the cache
+        "--no-deps",  # the set is uv's resolution for the target
         "--progress-bar",
         "off",
         "--only-binary=:all:",
@@ -166,7 +212,7 @@ def pip_download_argv(f: Fetch, dest: Path, network_args: Sequence[str]) -> list
         argv += ["--platform", tag]
     if f.pre:
         argv.append("--pre")
-    return [*argv, *network_args, *f.specs]
+    return [*argv, *network_args]
 
 
 def _wheels(folder: Path) -> dict[str, int]:
@@ -241,12 +287,36 @@ def targets_from_args(args: argparse.Namespace) -> list[Machine]:
     return out
 
 
-def _download(f: Fetch, dest: Path, network_args: Sequence[str]) -> None:
+def resolve_pins(f: Fetch, uv: str, uv_env: dict[str, str]) -> list[str]:
+    """``name==version`` of every wheel the target installs for ``f.specs`` (uv's resolution)."""
+    from wizard.plan.isolation import step_environ
+
+    r = subprocess.run(
+        uv_compile_argv(uv, f),
+        input="\n".join(f.specs) + "\n",
+        capture_output=True,
+        text=True,
+        env=step_environ(os.environ, uv_env),
+        check=False,
+    )
+    if r.returncode != 0:
+        lines = [ln.strip() for ln in r.stderr.splitlines() if ln.strip()]
+        why = " ".join(lines[:3])[:400] or f"uv exited {r.returncode}"
+        raise WizardError(
+            f"resolving the wheels for {f.label} from {f.index_url} failed ({why}); nothing was "
+            "downloaded for it"
+        )
+    return [ln.split(" ;")[0].strip() for ln in r.stdout.splitlines() if "==" in ln]
+
+
+def _download(f: Fetch, dest: Path, network_args: Sequence[str], pins: Sequence[str]) -> None:
     from wizard.plan.isolation import pip_env, step_environ
 
     env = step_environ(os.environ, pip_env("windows" if os.name == "nt" else "linux"))
-    argv = pip_download_argv(f, dest, network_args)
-    sys.stderr.write(f"{PROG}: {f.label}: {' '.join(f.specs)} from {f.index_url}\n")
+    argv = [*pip_download_argv(f, dest, network_args), *pins]
+    sys.stderr.write(
+        f"{PROG}: {f.label}: {' '.join(f.specs)} from {f.index_url} ({len(pins)} wheels)\n"
+    )
     last_error = ""
     with subprocess.Popen(
         argv,
@@ -293,13 +363,17 @@ def run(args: argparse.Namespace) -> int:
         f = fetch_of(make_plan(machine, choices), base)
         if f not in fetches:
             fetches.append(f)
-    # Every plan checks out before anything is written or downloaded.
-    network = host_network().pip_args
+    # Every plan checks out, and every target resolves, before anything is written or downloaded.
+    import uv as uv_package
+
+    network = host_network()
+    uv_bin = uv_package.find_uv_bin()
+    pins = [resolve_pins(f, uv_bin, network.uv_env) for f in fetches]
     before = {f.variant: _wheels(outdir / f.variant) for f in fetches}
-    for f in fetches:
+    for f, wanted in zip(fetches, pins, strict=True):
         dest = outdir / f.variant
         dest.mkdir(parents=True, exist_ok=True)
-        _download(f, dest, network)
+        _download(f, dest, network.pip_args, wanted)
     lines = [f"Wheelhouse {outdir} (use --index-base {outdir.as_uri()}):"]
     total_n = total_b = 0
     for variant in dict.fromkeys(f.variant for f in fetches):
