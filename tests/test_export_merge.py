@@ -157,3 +157,26 @@ def test_tool_uv_that_is_not_a_table(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert "[tool.uv] is not a table" in r.stderr
     assert path.read_text() == '[tool]\nuv = "nope"\n'
+
+
+def test_crlf_file_stays_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    original = (BEFORE_UV + "\n" + UV_PART + AFTER_UV).replace("\n", "\r\n").encode()
+    path.write_bytes(original)
+    r = write(path)
+    assert r.returncode == 0, r.stderr
+    merged = path.read_bytes()
+    assert merged.startswith((BEFORE_UV + "\n").replace("\n", "\r\n").encode())
+    assert merged.endswith(AFTER_UV.replace("\n", "\r\n").encode())
+    assert b"\n" not in merged.replace(b"\r\n", b"")
+    assert tomlkit.parse(merged.decode()).unwrap()["tool"]["uv"]["index"][1]["explicit"] is True
+
+
+def test_file_without_a_final_newline(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[project]\nname = "x"')
+    r = write(path)
+    assert r.returncode == 0, r.stderr
+    merged = path.read_text()
+    assert merged.startswith('[project]\nname = "x"')
+    assert tomlkit.parse(merged).unwrap()["project"] == {"name": "x"}

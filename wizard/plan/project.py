@@ -20,6 +20,7 @@ whose route is plain PyPI gets no source entry: uv falls back to the default ind
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -336,7 +337,10 @@ def merge_pyproject(text: str, fragment: Fragment, path: str = "pyproject.toml")
                 array.append(item)
             array.multiline(True)
             sources[package] = array
-    return tomlkit.dumps(doc)
+    out = tomlkit.dumps(doc)
+    if "\r\n" in text and "\n" not in text.replace("\r\n", ""):
+        out = re.sub(r"(?<!\r)\n", "\r\n", out)  # a CRLF file stays CRLF throughout
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
