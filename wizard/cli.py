@@ -104,10 +104,15 @@ def add_choice_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--channel", metavar="{stable,test,nightly}", help="release channel (default stable)"
     )
-    g.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu")
+    g.add_argument(
+        "--backend",
+        metavar="BACKEND",
+        help="auto (default: what fits this machine), cpu, cuXYZ (cu126), rocmX.Y (rocm6.4), xpu",
+    )
     g.add_argument("--torch", metavar="VERSION", help="torch version (default: newest that fits)")
     g.add_argument(
         "--packages",
+        metavar="LIST",
         help="comma-separated, from torch,torchvision,torchaudio,torchao,torchcodec "
         "(default: torch with its companions torchvision and torchaudio)",
     )
