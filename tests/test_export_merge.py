@@ -180,3 +180,14 @@ def test_file_without_a_final_newline(tmp_path: Path) -> None:
     merged = path.read_text()
     assert merged.startswith('[project]\nname = "x"')
     assert tomlkit.parse(merged).unwrap()["project"] == {"name": "x"}
+
+
+def test_write_through_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "pyproject.toml"
+    real.parent.mkdir()
+    real.write_text(BEFORE_UV)
+    link = tmp_path / "pyproject.toml"
+    link.symlink_to(real)
+    assert write(link).returncode == 0
+    assert link.is_symlink()
+    assert "[tool.uv.sources]" in real.read_text()

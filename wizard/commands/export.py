@@ -197,7 +197,8 @@ def _run_pyproject(args: argparse.Namespace) -> int:
     if write is not None and getattr(args, "output", None) is not None:
         raise UsageError("--write merges into a file and -o writes a new one: give only one")
     if write is not None:
-        path = _check_output("--write", write, must_exist=True)  # checked before resolving
+        # checked before resolving; a symlink is written through, not replaced
+        path = Path(os.path.realpath(_check_output("--write", write, must_exist=True)))
     fragment = build_fragment(_targets(args))
     if write is None:
         return _emit(args, fragment_text(fragment))
@@ -205,6 +206,8 @@ def _run_pyproject(args: argparse.Namespace) -> int:
         old = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{write} is not UTF-8 text: give a pyproject.toml") from None
+    except OSError as err:
+        raise UsageError(f"{write} cannot be read ({err.strerror}): fix its permissions") from None
     new = merge_pyproject(old, fragment, str(path))
     if new != old:
         _write_atomically(path, new)
