@@ -59,3 +59,17 @@ async def test_mixed_gpus_say_which_build_covers_both(tmp_path: Path) -> None:
 async def test_a_working_gpu_needs_no_advice(tmp_path: Path) -> None:
     shown, _ = await advice_of("rtx4090-driver550", tmp_path)
     assert not shown
+
+
+def test_verdicts_for_driverless_amd_and_old_nvidia() -> None:
+    from tests.support.ui import fixture_machine
+    from wizard.ui.state import machine_verdict
+
+    amd = machine_verdict(fixture_machine("rx7900xtx-no-rocm"))
+    assert amd.level == "warn" and "ROCm cannot reach it (no /sys/class/kfd" in amd.text
+    assert amd.text.startswith("AMD Radeon RX 7900 XT/7900 XTX")  # no "AMD AMD"
+    k80 = machine_verdict(fixture_machine("k80-driver470"))
+    assert "2x Tesla K80 found (driver 470.256.02), but they are too old" in k80.text
+    assert "the newest torch whose CUDA build still covers them" in k80.text
+    win = machine_verdict(fixture_machine("windows-amd-rx7900xtx"))
+    assert win.text.startswith("AMD Radeon RX 7900 XTX (gfx1100) found, but PyTorch supports")

@@ -325,9 +325,11 @@ def machine_verdict(machine: Machine) -> Verdict:
             )
         ccs = [_cc_tuple(g.compute_capability) for g in nv.gpus if g.compute_capability]
         if ccs and all(cc and cc < MIN_COMPUTE_CAPABILITY for cc in ccs):
+            they = "they are" if several else "it is"
             return Verdict(
-                f"{found}, but {it} {'are' if several else 'is'} too old for current PyTorch "
-                "builds (they need compute capability 5.0 or newer): PyTorch will run on the CPU.",
+                f"{found}, but {they} too old for current PyTorch builds (those need compute "
+                f"capability 5.0 or newer): the next step takes the newest torch whose CUDA build "
+                f"still covers {it}, if there is one, else the CPU build.",
                 "warn",
             )
         return Verdict(f"{found}: PyTorch can use {it}.", "gpu")
@@ -335,11 +337,17 @@ def machine_verdict(machine: Machine) -> Verdict:
         gpus = machine.amd.gpus
         name = gpus[0].name or "GPU"
         gfx = ", ".join(machine.amd.gfx_targets)
-        found = f"AMD {name}" + (f" ({gfx})" if gfx else "")
+        found = (name if name.startswith("AMD") else f"AMD {name}") + (f" ({gfx})" if gfx else "")
         if machine.os.name != "linux":
             return Verdict(
                 f"{found} found, but PyTorch supports AMD GPUs (ROCm) only on Linux: "
                 "PyTorch will run on the CPU.",
+                "warn",
+            )
+        if machine.amd.source == "pci":  # no /sys/class/kfd: amdgpu is not running (issue 11)
+            return Verdict(
+                f"{found} found, but ROCm cannot reach it (no /sys/class/kfd: the amdgpu kernel "
+                "driver is not running here; see below): until then PyTorch will run on the CPU.",
                 "warn",
             )
         return Verdict(f"{found} found: PyTorch can use it through ROCm.", "gpu")
