@@ -184,6 +184,6 @@ def test_report_table_over_the_lab(lab: dict[str, object]) -> None:
     assert re.match(r"good\s+2\.13\.0\+cpu\s+cpu\s+cpu\s+[\d,.]+\s+ok$", row["good"]), row
     assert "failed: the venv path" in row["broken"]
     assert lines[-1] == "1 of 2 hosts ok"
-    rows = {r["host"]: r for r in json.loads(report_json.stdout)}
+    rows = {r["host"]: r for r in json.loads(report_json.stdout)["hosts"]}
     assert rows["good"]["ok"] and rows["good"]["gflops"] > 0 and not rows["broken"]["ok"]
     assert os.path.isdir(lab["tmp"] / "reports")  # type: ignore[operator]

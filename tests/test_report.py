@@ -87,7 +87,9 @@ def test_one_row_per_host_with_its_verdict(tmp_path: Path) -> None:
     assert "no doctor.json" in rows["node-02"]
     assert "failed: the venv path /srv/x is a file" in rows["node-03"]
     assert lines[-1] == "2 of 6 hosts ok"
-    as_json = json.loads(report(str(reports), "--json").stdout)
+    table = json.loads(report(str(reports), "--json").stdout)
+    assert table["schema_version"] == 1
+    as_json = table["hosts"]
     assert [h["host"] for h in as_json if h["ok"]] == ["gpu-01", "node-01"]
     assert as_json[1]["gflops"] == 4321.5 and as_json[1]["backend"] == "cu126"
 

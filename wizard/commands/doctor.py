@@ -36,6 +36,9 @@ from wizard.run.verify import VerifyReport
 PROG = "torch-wizard"
 
 
+DOCTOR_SCHEMA = 1  # schema_version of doctor --json (docs/json.md)
+
+
 @dataclass(frozen=True)
 class DoctorReport:
     venv: str
@@ -454,7 +457,8 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         from wizard.serial import to_json
 
-        sys.stdout.write(json.dumps(to_json(d), indent=2) + "\n")
+        report = {"schema_version": DOCTOR_SCHEMA, **to_json(d)}  # docs/json.md
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
         sys.stdout.write(render_text(d))
     return 1 if d.problems else 0

@@ -148,10 +148,14 @@ def render_table(rows: list[HostRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
+REPORT_SCHEMA = 1  # schema_version of report --json (docs/json.md)
+
+
 def run(args: argparse.Namespace) -> int:
     rows = rows_of(Path(args.report_dir).expanduser())
     if getattr(args, "json", False):
-        sys.stdout.write(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+        table = {"schema_version": REPORT_SCHEMA, "hosts": [asdict(r) for r in rows]}
+        sys.stdout.write(json.dumps(table, indent=2) + "\n")  # docs/json.md
     else:
         sys.stdout.write(render_table(rows))
     return 0 if all(r.ok for r in rows) else 1
