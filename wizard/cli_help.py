@@ -171,7 +171,8 @@ def add_verbosity(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--verbose",
         action="count",
         default=default,
-        help="more output: install shows each step's whole command and the variables it sets",
+        help="more output: install shows each step's whole command line (with its variables, "
+        "folder and inline script)",
     )
 
 

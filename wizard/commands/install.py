@@ -464,10 +464,14 @@ class _Writer(Protocol):
 
 
 class ConsolePrinter:
-    """Prints events for a person: a header per step, the output, sparse progress, the outcome."""
+    """Prints events for a person: a header per step, the output, sparse progress, the outcome.
+    ``verbosity`` below 0 (``-q``) leaves out the steps' output and progress (the log has it);
+    above 0 (``-v``) shows each step's whole command line (its variables, folder and inline
+    script too) where the default shortens scripts to ``<script>``."""
 
-    def __init__(self, plan: Plan, out: TextIO, err: TextIO) -> None:
+    def __init__(self, plan: Plan, out: TextIO, err: TextIO, verbosity: int = 0) -> None:
         self.plan = plan
+        self.verbosity = verbosity
         self.out: _Writer = out
         self.err = err
         self._shown: dict[tuple[int, str], int] = {}
@@ -498,13 +502,19 @@ class ConsolePrinter:
     def _print(self, ev: Event) -> None:
         if isinstance(ev, StepStarted):
             n = len(self.plan.steps)
-            self.out.write(
-                f"\n==> [{ev.index + 1}/{n}] {ev.step.title}\n$ {short_command(ev.step)}\n"
-            )
+            if self.verbosity > 0:  # the whole line: variables, folder, the verify script
+                from wizard.plan.render import command_line
+
+                shown = command_line(ev.step)
+            else:
+                shown = short_command(ev.step)
+            self.out.write(f"\n==> [{ev.index + 1}/{n}] {ev.step.title}\n$ {shown}\n")
         elif isinstance(ev, Output):
-            self.out.write("".join(f"    {line}\n" for line in ev.lines))
+            if self.verbosity >= 0:
+                self.out.write("".join(f"    {line}\n" for line in ev.lines))
         elif isinstance(ev, Progress):
-            self._progress(ev)
+            if self.verbosity >= 0:
+                self._progress(ev)
         elif isinstance(ev, StepFinished):
             self.out.write(f"<== exit {ev.returncode} after {ev.duration:.1f} s\n")
         elif isinstance(ev, Notice):
@@ -626,5 +636,6 @@ def run(args: argparse.Namespace) -> int:
         step_timeout=getattr(layered(args), "step_timeout", None) or 0.0,
     )
     announce(plan, sys.stdout)
-    fin = run_sync(plan, ConsolePrinter(plan, sys.stdout, sys.stderr), runner=runner)
+    printer = ConsolePrinter(plan, sys.stdout, sys.stderr, getattr(args, "verbosity", 0))
+    fin = run_sync(plan, printer, runner=runner)
     return exit_code(fin)
