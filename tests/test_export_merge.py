@@ -191,3 +191,21 @@ def test_write_through_a_symlink(tmp_path: Path) -> None:
     assert write(link).returncode == 0
     assert link.is_symlink()
     assert "[tool.uv.sources]" in real.read_text()
+
+
+def test_inline_index_and_sources_stay_inline(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    head = '[project]\nname = "x"\n\n[tool.uv]\n'
+    path.write_text(
+        head + 'index = [{ name = "co", url = "https://co.example/simple" }]\n'
+        'sources = { mylib = { path = "." } }\n'
+    )
+    assert write(path).returncode == 0
+    merged = path.read_text()
+    assert merged.startswith(head + 'index = [{ name = "co", url = "https://co.example/simple" }, ')
+    sources_line = next(x for x in merged.splitlines() if x.startswith("sources = "))
+    assert sources_line.startswith('sources = { mylib = { path = "." }, torch = [')
+    assert sources_line.endswith("]}")  # still one line: an inline table may not span lines
+    uv = tomlkit.parse(merged).unwrap()["tool"]["uv"]
+    assert [i["name"] for i in uv["index"]] == ["co", "pytorch-cpu"]
+    assert uv["sources"]["torch"][0]["index"] == "pytorch-cpu"

@@ -279,7 +279,7 @@ def merge_pyproject(text: str, fragment: Fragment, path: str = "pyproject.toml")
     comments, order and formatting). Bad TOML is a ``UsageError`` naming the line."""
     import tomlkit
     from tomlkit.exceptions import ParseError
-    from tomlkit.items import AoT, Array
+    from tomlkit.items import AoT, Array, InlineTable
 
     try:
         doc = tomlkit.parse(text)
@@ -335,7 +335,7 @@ def merge_pyproject(text: str, fragment: Fragment, path: str = "pyproject.toml")
                 item["index"] = e.index
                 item["marker"] = e.marker
                 array.append(item)
-            array.multiline(True)
+            array.multiline(not isinstance(sources, InlineTable))  # inline tables: one line
             sources[package] = array
     out = tomlkit.dumps(doc)
     if "\r\n" in text and "\n" not in text.replace("\r\n", ""):
