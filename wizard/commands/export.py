@@ -260,7 +260,9 @@ def add_parser(sub: Any, quiet: Any) -> None:
     from wizard.cli import _Parser, add_choice_options, add_target_options
 
     ex = sub.add_parser(
-        "export", help="the plan as a requirements file or pyproject tables", argument_default=quiet
+        "export",
+        help="the plan as a requirements file, pyproject tables or a lab playbook",
+        argument_default=quiet,
     )
     metavar = "{" + ",".join(KINDS) + "}"
     kinds = ex.add_subparsers(dest="export_kind", metavar=metavar, parser_class=_Parser)
