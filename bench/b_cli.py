@@ -78,6 +78,12 @@ def run(ctx: Context) -> list[Row]:
         missing["torch-wizard detect --json"] = why
     else:
         cmds["torch-wizard detect --json"] = detect
+    # A driverless GPU machine: detection reads the GPU table and the plan gives driver advice
+    # (issue 11); the table must keep detect under the target too.
+    gpu_root = REPO / "tests" / "fixtures" / "machines" / "rtx4090-nouveau"
+    gpu_detect = [*wiz, "detect", "--json", "--root", str(gpu_root.relative_to(REPO))]
+    if gpu_root.is_dir() and not _works(gpu_detect):
+        cmds["torch-wizard detect --json (fixture rtx4090-nouveau: GPU table read)"] = gpu_detect
     why = _works(plan)
     if why:
         missing["torch-wizard plan --format json"] = why
@@ -104,7 +110,8 @@ def run(ctx: Context) -> list[Row]:
         rows.append(
             Row(
                 SECTION,
-                name + (f" ({where})" if is_cmd and "--profile" not in name else ""),
+                name
+                + (f" ({where})" if is_cmd and "--profile" not in name and "(" not in name else ""),
                 fmt_s(m),
                 "python -c pass" if name != "python -c pass (floor)" else "",
                 fmt_ratio(m / floor) if name != "python -c pass (floor)" else "1.00x",
