@@ -166,3 +166,32 @@ def test_driverless_kepler_is_told_its_last_branch_not_the_newest() -> None:
     assert "the 470 branch, the last NVIDIA driver branch for this GPU generation" in advice
     assert "`sudo ubuntu-drivers install nvidia:470`" in advice
     assert "with CUDA 11.8 (cu118)" in advice
+
+
+def test_windows_nvidia_without_driver_points_to_nvidias_download(tmp_path: Path) -> None:
+    """Windows lists a driverless NVIDIA card as the Basic Display Adapter, PCI id intact."""
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    (root / "outputs").mkdir()
+    (root / "outputs" / "cim.json").write_text(
+        json.dumps(
+            {
+                "Name": "Microsoft Basic Display Adapter",
+                "PNPDeviceID": "PCI\\VEN_10DE&DEV_2684&SUBSYS_16F310DE&REV_A1\\4&1A2B3C4D&0&0008",
+                "DriverVersion": "10.0.22621.1",
+                "AdapterRAM": 0,
+            }
+        )
+    )
+    ps = root / "bin" / "powershell"
+    ps.write_text('#!/bin/sh\nexec cat "$(dirname "$0")/../outputs/cim.json"\n')
+    ps.chmod(0o755)
+    (root / "machine.json").write_text('{"os": "windows", "arch": "x86_64", "python": "3.12.7"}')
+    m = detect(root=root)
+    assert [(g.name, g.compute_capability) for g in m.nvidia.gpus] == [
+        ("NVIDIA GeForce RTX 4090", "8.9")
+    ]
+    opts = explore(m, Choices(venv="C:\\tw\\venv"))
+    assert opts.resolved is not None and opts.resolved.backend == "cpu"
+    advice = next(r for r in opts.reasons if r.startswith("Install NVIDIA's driver"))
+    assert "https://www.nvidia.com/Download/index.aspx" in advice

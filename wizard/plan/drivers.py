@@ -101,7 +101,8 @@ def amd_host_needs(machine: Machine) -> str:
         "A ROCm wheel bundles the ROCm libraries it uses (HIP runtime, rocBLAS, MIOpen ...), so "
         "no ROCm install is needed; the host needs the amdgpu kernel driver (it provides "
         f"/dev/kfd: {module}, or AMD's amdgpu-install --usecase=dkms) and your user in the render "
-        f"and video groups (`{AMD_GROUPS}`, then log in again)."
+        f"and video groups (`{AMD_GROUPS}`, then log in again) [AMD ROCm documentation: quick "
+        "start installation guide, GPU access permissions]."
     )
 
 
