@@ -394,6 +394,8 @@ def machine_summary(machine: Machine) -> str:
         gpu = next(i.name for i in machine.intel if i.discrete) or "Intel GPU"
     elif machine.apple.silicon:
         gpu = machine.apple.chip or "Apple silicon"
+    elif machine.board.kind == "jetson":
+        gpu = "integrated NVIDIA GPU (JetPack)"
     else:
         gpu = "no GPU"
     board = f"{machine.board.model}, " if machine.board.model else ""

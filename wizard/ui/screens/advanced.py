@@ -92,7 +92,7 @@ class AdvancedScreen(ModalScreen[Advanced | None]):
                 with Horizontal(classes="field"):
                     yield Label("", classes="field-label")
                     yield PickBox(
-                        "Allow plain http (a mirror you trust on your network)",
+                        "Allow plain http (a mirror on your own network)",
                         value=v.allow_insecure_index,
                         id="allow_insecure_index",
                         compact=True,

@@ -197,7 +197,11 @@ class RunScreen(WizardScreen[RunResult]):
         following = log.is_vertical_scroll_end or log.max_scroll_y == 0
         wrap = "wrapped" if log.wrap else "not wrapped (w wraps)"
         state = "following the output" if following else "paused: scrolled up (f follows)"
-        find = f" · find: {self.search_text!r}" if self.search_text else ""
+        find = ""
+        if self.search_text:
+            find = f" · find {self.search_text!r}"
+            if self.match >= 0:
+                find += f": line {self.match + 1} of {len(log.lines)} has it (n: next)"
         self.query_one("#follow-state", Label).update(f"Log {state} · lines {wrap}{find}")
 
     def _set_phase(self, phase: str) -> None:
@@ -247,6 +251,8 @@ class RunScreen(WizardScreen[RunResult]):
 
     def _progress(self, event: Progress) -> None:
         if event.label != "build":
+            if self.phase in ("installing", "installed", "verifying"):
+                return  # a late progress line (read with a batch before it): the download is over
             self._set_phase("downloading")
         row = self.query_one("#progress-row")
         row.display = True
@@ -350,16 +356,13 @@ class RunScreen(WizardScreen[RunResult]):
         self.match = found
         log.scroll_to(y=max(0, found - 2), animate=False)
         self._show_follow()
-        self.query_one("#follow-state", Label).update(
-            f"Log line {found + 1} of {len(log.lines)} has {self.search_text!r} (n: next, f: follow)"
-        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "find":
             return
         event.stop()
         self.search_text = event.value.strip()
-        self.match = -1 if self.search_text else self.match
+        self.match = -1
         event.input.display = False
         self.log_view.focus()
         if self.search_text:
