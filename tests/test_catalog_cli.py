@@ -61,6 +61,8 @@ def test_catalog_check_prints_what_the_script_prints(tmp_path: Path, extra: list
         args = ["--index-base", f"{url}/whl", *extra]
         script = _run([sys.executable, "scripts/check_catalog.py", *args])
         command = _run([sys.executable, "-m", "wizard", "catalog", "check", *args])
+        before = _run([sys.executable, "-m", "wizard", *args[:2], "catalog", "check", *args[2:]])
+    assert before.stdout == command.stdout  # --index-base given before the command counts too
     assert script.stdout and command.stdout == script.stdout
     assert command.stderr == script.stderr == ""
     if extra:  # the one build on the index is one the catalog knows

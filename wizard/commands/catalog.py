@@ -66,21 +66,18 @@ def add_parser(sub: Any, quiet: Any) -> None:
     chk.add_argument(
         "--index-base",
         metavar="URL",
-        default=None,
         help="a PyTorch index base (https://download.pytorch.org/whl or a mirror of it) instead "
         "of PyPI",
     )
     chk.add_argument(
         "--missing-builds",
         action="store_true",
-        default=False,
         help="with --index-base: list the builds (version, variant, platform) the index has and "
         "the catalog lacks, from its all-variants page (URL/torch/)",
     )
     chk.add_argument(
         "--platform",
         choices=PLATFORM_KEYS,
-        default="linux-x86_64",
         metavar="KEY",
         help="with --index-base: the platform whose wheels count, one of "
         + ", ".join(PLATFORM_KEYS)
@@ -89,14 +86,12 @@ def add_parser(sub: Any, quiet: Any) -> None:
     chk.add_argument(
         "--python",
         metavar="X.Y",
-        default="3.12",
         dest="check_python",
         help="with --index-base: the Python whose wheels count (default 3.12)",
     )
     chk.add_argument(
         "--cache",
         metavar="DIR",
-        default=None,
         help="keep the wheel metadata read from PyPI in DIR, so a second check is fast",
     )
 
