@@ -195,3 +195,34 @@ def test_windows_nvidia_without_driver_points_to_nvidias_download(tmp_path: Path
     assert opts.resolved is not None and opts.resolved.backend == "cpu"
     advice = next(r for r in opts.reasons if r.startswith("Install NVIDIA's driver"))
     assert "https://www.nvidia.com/Download/index.aspx" in advice
+
+
+def test_windows_nvidia_driver_installed_but_no_nvidia_smi(tmp_path: Path) -> None:
+    """A named NVIDIA adapter with a DriverVersion has NVIDIA's driver; its version needs
+    nvidia-smi, so the plan asks for --nvidia-driver instead of claiming there is no driver."""
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    (root / "cim.json").write_text(
+        json.dumps(
+            {
+                "Name": "NVIDIA GeForce RTX 4090",
+                "PNPDeviceID": "PCI\\VEN_10DE&DEV_2684&SUBSYS_16F310DE&REV_A1\\4&1A2B3C4D&0&0008",
+                "DriverVersion": "32.0.15.6636",
+            }
+        )
+    )
+    ps = root / "bin" / "powershell"
+    ps.write_text('#!/bin/sh\nexec cat "$(dirname "$0")/../cim.json"\n')
+    ps.chmod(0o755)
+    (root / "machine.json").write_text('{"os": "windows", "arch": "x86_64", "python": "3.12.7"}')
+    m = detect(root=root)
+    assert m.nvidia.kernel_driver == "nvidia" and m.nvidia.driver_version == ""
+    assert any("driver is installed but its version is unknown" in n for n in m.notes)
+    opts = explore(m, Choices(venv="C:\\tw\\venv"))
+    assert opts.resolved is not None and opts.resolved.backend == "cpu"
+    assert any("pass --nvidia-driver VERSION" in r for r in opts.reasons)
+    assert not any(r.startswith("Install NVIDIA's driver") for r in opts.reasons)
+    from wizard.machine import apply_overrides
+
+    later = explore(apply_overrides(m, nvidia_driver="566.36"), Choices(venv="C:\\tw\\venv"))
+    assert later.resolved is not None and later.resolved.backend == "cu126"

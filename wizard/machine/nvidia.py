@@ -198,8 +198,14 @@ def probe_nvidia(
     )
     if gpus and not driver:
         names = ", ".join(dict.fromkeys(g.name for g in gpus))
-        using = " (the nouveau driver is bound to it instead)" if kernel == "nouveau" else ""
-        notes.append(f"{names}: no NVIDIA driver is loaded{using}; CUDA needs NVIDIA's driver.")
+        if kernel == "nvidia":
+            notes.append(
+                f"{names}: NVIDIA's driver is installed but its version is unknown (no "
+                "nvidia-smi answered): pass --nvidia-driver VERSION, as nvidia-smi shows it."
+            )
+        else:
+            using = " (the nouveau driver is bound to it instead)" if kernel == "nouveau" else ""
+            notes.append(f"{names}: no NVIDIA driver is loaded{using}; CUDA needs NVIDIA's driver.")
     return Found(info, tuple(notes))
 
 
@@ -208,6 +214,10 @@ def _kernel_driver(root: Root, pci: list[PCIDevice], driver: str) -> str:
     if bound:
         return bound[0]
     if driver or root.exists("sys/module/nvidia"):
+        return "nvidia"
+    # Windows: a card Windows drives itself is the "Microsoft Basic Display Adapter"; any other
+    # name with a DriverVersion is NVIDIA's installed driver
+    if any(d.driver_version and "Basic Display" not in d.name for d in pci if d.name):
         return "nvidia"
     return "nouveau" if root.exists("sys/module/nouveau") else ""
 

@@ -177,6 +177,11 @@ def driver_advice(machine: Machine) -> list[str]:
 
     nv = machine.nvidia
     out: list[str] = []
+    if nv.gpus and not nv.driver_version and nv.kernel_driver == "nvidia":
+        return [
+            f"{nv.gpus[0].name}: NVIDIA's driver is installed but its version is unknown (no "
+            "nvidia-smi answered); pass --nvidia-driver VERSION to plan the CUDA build."
+        ]
     if nv.gpus and not nv.driver_version and machine.board.kind != "jetson":
         cat = catalog_mod.load()
         g = nv.gpus[0]

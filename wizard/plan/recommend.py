@@ -911,6 +911,13 @@ def _gpu_without_driver(
     newest = candidates[0]
     if gpu == "nvidia" and not machine.nvidia.driver_version:
         names = _gpu_names(list(machine.nvidia.gpus)) or "An NVIDIA GPU"
+        if machine.nvidia.kernel_driver == "nvidia":
+            notes.reasons.append(
+                f"{names}: NVIDIA's driver is installed but its version is unknown (no "
+                "nvidia-smi answered), so no CUDA build can be checked against it: the CPU build; "
+                "pass --nvidia-driver VERSION (nvidia-smi shows it) to plan the CUDA build."
+            )
+            return _cpu(newest, machine, notes, key, mention_gpu=False)
         using = (
             ", and the nouveau driver in use cannot run CUDA"
             if machine.nvidia.kernel_driver == "nouveau"
