@@ -58,7 +58,12 @@ Additions (all additive; the calls above keep working):
 - ``wizard.catalog.index``: the live PEP 691/503 reader (``list_versions``, ``list_files``,
   ``refresh``, ``platform_tags_for``); imported on demand only.
 
-The data is checked against PyPI by ``scripts/check_catalog.py`` (see its docstring).
+- ``Catalog.updated``: when the release data was last brought up to date (releases.json's
+  ``updated``); ``core.staleness(updated, today)`` and ``core.age_note()``: the note shown past
+  ``core.STALE_DAYS`` (120) days.
+
+The data is checked against PyPI or an index by ``wizard.catalog.check`` (``torch-wizard catalog
+check``; ``scripts/check_catalog.py`` from a checkout, with ``--write``; see its docstring).
 """
 
 from __future__ import annotations
