@@ -73,3 +73,16 @@ def test_verdicts_for_driverless_amd_and_old_nvidia() -> None:
     assert "the newest torch whose CUDA build still covers them" in k80.text
     win = machine_verdict(fixture_machine("windows-amd-rx7900xtx"))
     assert win.text.startswith("AMD Radeon RX 7900 XTX (gfx1100) found, but PyTorch supports")
+
+
+def test_verdict_when_the_driver_version_is_unknown() -> None:
+    from dataclasses import replace
+
+    from tests.support.ui import fixture_machine
+    from wizard.ui.state import machine_verdict
+
+    m = fixture_machine("rtx4090-nouveau")
+    m = replace(m, nvidia=replace(m.nvidia, kernel_driver="nvidia"))
+    verdict = machine_verdict(m)
+    assert "found with NVIDIA's driver, but its version is unknown" in verdict.text
+    assert "no NVIDIA driver is loaded" not in verdict.text

@@ -310,6 +310,13 @@ def machine_verdict(machine: Machine) -> Verdict:
     if nv.present:
         names, several = _nvidia_names(machine)
         it = "them" if several else "it"
+        if not nv.driver_version and nv.kernel_driver == "nvidia":
+            return Verdict(
+                f"{names} found with NVIDIA's driver, but its version is unknown (no nvidia-smi "
+                "answered): pass --nvidia-driver VERSION to plan for the GPU; until then PyTorch "
+                "will run on the CPU.",
+                "warn",
+            )
         if not nv.driver_version:
             return Verdict(
                 f"{names} found but no NVIDIA driver is loaded: install the driver to use {it}; "
