@@ -150,7 +150,10 @@ def add_choice_options(p: argparse.ArgumentParser) -> None:
         help="the PyTorch repository to clone (default https://github.com/pytorch/pytorch)",
     )
     s.add_argument(
-        "--source-ref", metavar="REF", help="the tag, branch or commit to build (default: a tag)"
+        "--source-ref",
+        metavar="REF",
+        help="the tag, branch or commit to build (default: the version's tag vX.Y.Z, main for "
+        "nightly)",
     )
     s.add_argument("--source-dir", metavar="PATH", help="where to clone")
     s.add_argument(
@@ -160,7 +163,10 @@ def add_choice_options(p: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--develop", action="store_true", help="editable install (pip install -e .)")
     s.add_argument(
-        "--max-jobs", type=int, metavar="N", help="parallel compile jobs (default: from free RAM)"
+        "--max-jobs",
+        type=int,
+        metavar="N",
+        help="parallel compile jobs (default: from RAM and cores)",
     )
     s.add_argument(
         "--cuda-arch-list",
@@ -261,9 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument(
         "--json", action="store_true", default=False, help="print the report as JSON (docs/json.md)"
     )
-    doc.add_argument(
-        "--venv", metavar="PATH", help="the environment to check (default: .venv or VIRTUAL_ENV)"
-    )
+    doc.add_argument("--venv", metavar="PATH", help="the environment to check (default: .venv)")
     doc.add_argument(
         "--timeout",
         metavar="SECONDS",
