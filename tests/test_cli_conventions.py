@@ -214,3 +214,25 @@ def test_fish_completion_is_valid_and_completes(tmp_path: Path) -> None:
     assert complete("torch-wizard export ") == ["ansible", "pyproject", "requirements"]
     assert complete("torch-wizard --venv /tmp plan --installer ") == ["auto", "pip", "uv"]
     assert "--missing-builds" in complete("torch-wizard catalog check --")
+
+
+def _example_commands() -> list[str]:
+    out = []
+    for _, parser in PARSERS:
+        for line in (parser.epilog or "").splitlines()[1:]:
+            line = line.strip().split("#", 1)[0].split(">", 1)[0].strip()
+            if line.startswith("torch-wizard") and "--help" not in line:
+                out.append(line)
+    return sorted(set(out))
+
+
+@pytest.mark.parametrize("line", _example_commands())
+def test_every_example_parses(line: str) -> None:
+    """The examples are real command lines: each one parses (nothing is run)."""
+    import shlex
+
+    argv = shlex.split(line)[1:]
+    try:
+        build_parser().parse_args(argv)
+    except SystemExit as exc:  # pragma: no cover - the failure message is the point
+        pytest.fail(f"{line!r} does not parse (exit {exc.code})")
