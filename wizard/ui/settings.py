@@ -22,7 +22,8 @@ DEFAULT_THEME = "textual-dark"
 def config_dir() -> Path:
     from platformdirs import user_config_dir
 
-    return Path(user_config_dir("torch-wizard", appauthor=False))
+    # roaming: the same folder as the user config (wizard.answers.config_path) on Windows too
+    return Path(user_config_dir("torch-wizard", appauthor=False, roaming=True))
 
 
 def settings_path(folder: str | os.PathLike[str] | None = None) -> Path:
