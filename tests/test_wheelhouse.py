@@ -164,3 +164,43 @@ def test_dependencies_follow_the_target_markers_not_this_interpreter(
     assert r.returncode == 0, r.stdout + r.stderr
     got = {p.name.split("-")[0] for p in (out / "cpu").glob("*.whl")}
     assert got == {"torch", "common", *extra}, r.stderr
+
+
+def test_several_profiles_fill_one_folder_per_backend(tmp_path: Path) -> None:
+    """A GTX 1080 box and a CPU node (saved profiles) from one index base: cu126/ and cpu/, each
+    with its own torch and dependencies; the CPU node gets no CUDA package, and the summary has a
+    line per backend."""
+    from tests.support.httpserver import serve_directory
+    from tests.support.torchindex import write_simple_index
+
+    index = tmp_path / "index"
+    for variant, requires in (
+        ("cpu", ("common",)),
+        ("cu126", ("common", 'nvidia-cublas-cu12 ; platform_system == "Linux"')),
+    ):
+        files = index / "files" / variant
+        files.mkdir(parents=True)
+        _wheel(files, "torch", "2.13.0", requires)
+        for name in ("common", "nvidia_cublas_cu12", "pip"):
+            _wheel(files, name, "24.2" if name == "pip" else "1.0")
+        write_simple_index(files, index / "whl" / variant)
+    profiles = []
+    for machine in ("gtx1080-driver580", "cpu-server"):
+        r = cli(tmp_path, "detect", "--json", "--root", str(MACHINES / machine))
+        profiles += ["--profile", str(tmp_path / f"{machine}.json")]
+        (tmp_path / f"{machine}.json").write_text(r.stdout)
+    out = tmp_path / "wh"
+    with serve_directory(index) as url:
+        r = cli(tmp_path, "wheelhouse", str(out), *profiles, "--index-base", f"{url}/whl",
+                "--torch", "2.13.0", "--packages", "torch", "--installer", "pip",
+                "--venv", "/opt/torch")  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    names = {v: {p.name.split("-")[0] for p in (out / v).glob("*.whl")} for v in ("cpu", "cu126")}
+    assert names["cu126"] == {"torch", "common", "nvidia_cublas_cu12", "pip"}
+    assert names["cpu"] == {"torch", "common", "pip"}  # no CUDA wheel for the CPU node
+    assert sorted(p.name for p in out.iterdir()) == ["cpu", "cu126"]
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"Wheelhouse {out} (use --index-base {out.as_uri()}):"
+    assert lines[1].split()[:3] == ["cu126", "4", "wheels"]
+    assert lines[2].split()[:3] == ["cpu", "3", "wheels"]
+    assert lines[3].split()[:3] == ["total", "7", "wheels"]
