@@ -67,8 +67,10 @@ def receipt_path(venv: str | os.PathLike[str]) -> Path:
 
 
 def home_problem(platform: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """ "" unless the default log folder would land in ``/``: on Linux and other Unixes an empty
-    ``HOME`` without an absolute ``XDG_STATE_HOME`` makes ``~`` the root folder (``/.local``)."""
+    """ "" unless ``HOME`` is set but empty on Linux and other Unixes and no absolute
+    ``XDG_STATE_HOME`` names the log folder. ``os.path.expanduser`` would make ``~`` the root
+    folder (``/.local``) and platformdirs falls back to the account's home instead, so where the
+    logs went would depend on the library; the run refuses, naming the fix."""
     platform = platform or sys.platform
     env = os.environ if env is None else env
     if platform.startswith("win") or platform == "darwin":
@@ -76,8 +78,8 @@ def home_problem(platform: str | None = None, env: Mapping[str, str] | None = No
     if os.path.isabs(env.get("XDG_STATE_HOME", "")) or env.get("HOME", None) != "":
         return ""
     return (
-        "HOME is set but empty, so torch-wizard has no folder for its logs (they would go to "
-        "/.local): set HOME to your home folder or XDG_STATE_HOME to a folder you can write"
+        "HOME is set but empty, so torch-wizard has no home folder for its logs: set HOME to "
+        "your home folder or XDG_STATE_HOME to a folder you can write"
     )
 
 
