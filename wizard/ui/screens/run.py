@@ -60,7 +60,7 @@ class RunLog(Log):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.raw: deque[str] = deque(maxlen=LOG_MAX_LINES)
-        self.wrap = False
+        self.wrap = True  # long pip lines would otherwise scroll sideways at 80 columns
         self._wrapped_width = 0
 
     def _wrap_width(self) -> int:
@@ -85,13 +85,19 @@ class RunLog(Log):
 
     def set_wrap(self, wrap: bool) -> None:
         self.wrap = wrap
+        self.set_class(wrap, "-wrap")
         self.redraw()
 
+    def on_mount(self) -> None:
+        self.set_class(self.wrap, "-wrap")
+
     def redraw(self) -> None:
-        follow = self.is_vertical_scroll_end
+        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         self.clear()
         self._wrapped_width = self._wrap_width()
         self.write_lines(self._shape(self.raw), scroll_end=follow)
+        if follow:  # once the new lines are measured, still at the end
+            self.call_after_refresh(self.scroll_end, animate=False)
 
     def on_resize(self) -> None:
         if self.wrap and self._wrapped_width != self._wrap_width():
@@ -194,9 +200,11 @@ class RunScreen(WizardScreen[RunResult]):
 
     def _show_follow(self) -> None:
         log = self.log_view
-        following = log.is_vertical_scroll_end or log.max_scroll_y == 0
-        wrap = "wrapped" if log.wrap else "not wrapped (w wraps)"
-        state = "following the output" if following else "paused: scrolled up (f follows)"
+        # within a line of the end: Log measures new lines in a worker, so its scroll to the
+        # end can trail the newest line by one until the next write
+        following = log.scroll_y >= log.max_scroll_y - 1
+        wrap = "wrapped (w)" if log.wrap else "not wrapped (w)"
+        state = "following" if following else "paused, scrolled up (f follows)"
         find = ""
         if self.search_text:
             find = f" · find {self.search_text!r}"
