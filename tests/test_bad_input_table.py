@@ -126,6 +126,15 @@ def _nul_venv(data: dict[str, object]) -> None:
     choice["venv"] = str(choice["venv"]) + "\0"
 
 
+def _index_url(url: str) -> Callable[[dict[str, object]], None]:
+    def edit(data: dict[str, object]) -> None:
+        choice = data["choice"]
+        assert isinstance(choice, dict)
+        choice["index_url"] = url
+
+    return edit
+
+
 def _schema(value: object) -> Callable[[dict[str, object]], None]:
     def edit(data: dict[str, object]) -> None:
         data["schema_version"] = value
@@ -512,6 +521,36 @@ CASES: list[Case] = [
     ),
     Case("index-base-empty", lambda t: ["plan", *CPU, "--index-base", ""], "http(s)"),
     Case("index-base-no-host", lambda t: ["plan", *CPU, "--index-base", "https://"], "http(s)"),
+    Case(
+        "index-base-broken-ipv6",
+        lambda t: ["plan", *CPU, "--index-base", "https://[::1/whl"],
+        "Invalid IPv6 URL",
+    ),
+    Case(
+        "index-base-port-out-of-range",
+        lambda t: ["plan", *CPU, "--index-base", "https://m.example:99999/whl"],
+        "Port out of range",
+    ),
+    Case(
+        "index-base-with-a-space",
+        lambda t: ["plan", *CPU, "--index-base", "https://m.example/my whl"],
+        "holds a space",
+    ),
+    Case(
+        "plan-index-url-broken-ipv6",
+        lambda t: [
+            "install",
+            "--plan",
+            _saved_plan(t, _index_url("https://[::1/whl/cpu")),
+            "--yes",
+        ],
+        "Invalid IPv6 URL",
+    ),
+    Case(
+        "cache-dir-through-a-file",
+        lambda t: [*INSTALL, "--venv", _v(t), "--cache-dir", _file(t) + "/cache", "--yes"],
+        "choose another --cache-dir",
+    ),
     Case("amd-arch-name", lambda t: ["plan", *CPU, "--amd-arch", "navi31"], "gfx target"),
     Case("doctor-not-a-venv", lambda t: ["doctor", "--venv", str(t)], "no virtual environment"),
     Case("doctor-venv-missing", lambda t: ["doctor", "--venv", _v(t)], "no virtual environment"),

@@ -229,8 +229,12 @@ def saved_choices(plan: Plan, path: str) -> Choices:
                 f"To run it, {REMADE}"
             )
         index_base = c.index_url[: -len(suffix)]
-    parts = urlsplit(index_base)
-    loopback = _is_loopback(parts.hostname or "")  # the planner's own test of "this machine"
+    try:
+        parts = urlsplit(index_base)
+        host = parts.hostname or ""
+    except ValueError:  # an index URL edited into no URL at all: the planner refuses it
+        parts, host = urlsplit(""), ""
+    loopback = _is_loopback(host)  # the planner's own test of "this machine"
     return Choices(
         channel=c.channel,
         backend="jetson" if jetson else c.backend,

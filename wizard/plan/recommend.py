@@ -151,7 +151,19 @@ def check_index_base(base: str, allow_insecure: bool) -> str:
     """Return the base without a trailing slash, or raise UsageError for an unsafe/unknown URL."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(base)
+    def refuse(why: str) -> UsageError:
+        return UsageError(
+            f"--index-base {base!r} is not a usable URL ({why}): give a mirror of "
+            "https://download.pytorch.org/whl, e.g. https://mirror.example.org/pytorch/whl"
+        )
+
+    if not base.isprintable() or any(c.isspace() for c in base):
+        raise refuse("it holds a space or a control character")
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 - a port out of range raises here
+    except ValueError as err:
+        raise refuse(str(err)) from None
     if parts.query or parts.fragment or base.rstrip("/").endswith(("?", "#")):
         raise UsageError(
             f"--index-base {base} has a query or fragment (?... or #...), which would end up inside "

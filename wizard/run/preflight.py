@@ -188,7 +188,11 @@ def check_plan(plan: Plan, free: Callable[[Path], int] = free_bytes) -> list[str
     p = venv_problem(venv, creates, system_prefixes())
     if p:
         return [*problems, p]
-    for p in (venv_python_problem(venv, plan.target.python.minor), venv_pip_problem(plan, venv)):
+    for p in (
+        venv_python_problem(venv, plan.target.python.minor),
+        venv_pip_problem(plan, venv),
+        path_problem(plan.choice.cache_dir, "cache-dir") if plan.choice.cache_dir else "",
+    ):
         if p:
             problems.append(p)
     for step in plan.steps:
