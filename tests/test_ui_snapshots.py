@@ -1,4 +1,5 @@
-"""SVG snapshots of every screen at 80x24 for a CPU-only and an NVIDIA fixture machine.
+"""SVG snapshots of every screen at 80x24 and 120x40 for a CPU-only and an NVIDIA fixture machine,
+plus the blocker screen, the Advanced, help and save dialogs.
 
 Deterministic by construction: fixture machines with the host's Python facts pinned, a fixed venv
 path, a fixed log file name shown through a path alias, elapsed times hidden, a fixed theme, no
@@ -30,13 +31,18 @@ from tests.support.ui import (
 from wizard.plan import Choices
 from wizard.run.runner import Runner
 from wizard.ui.app import WizardApp
+from wizard.ui.screens.advanced import AdvancedScreen
+from wizard.ui.screens.blocker import BlockerScreen
 from wizard.ui.screens.done import DoneScreen
+from wizard.ui.screens.help import HelpScreen
 from wizard.ui.screens.preview import PreviewScreen
 from wizard.ui.screens.run import RunScreen
+from wizard.ui.screens.save import SaveScreen
 from wizard.ui.screens.source import SourceScreen
 
-SIZE = (80, 24)
-MACHINES = {"cpu": "cpu-server", "nvidia": "rtx4090-driver550"}
+SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+MACHINES = {"cpu": "cpu-server", "nvidia": "rtx4090-driver550", "pi32": "raspberry-pi4-32bit"}
+PAIR = ("cpu", "nvidia")
 
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
@@ -65,7 +71,7 @@ def make_app(
         machine_source(MACHINES[machine]),
         Choices(venv=str(venv) if real_venv else SNAP_VENV),
         dry_run=dry_run,
-        save_dir=tmp_path,
+        save_dir=kw.pop("save_dir", tmp_path),
         state_dir=state,
         runner_factory=runner,
         show_timings=False,
@@ -117,23 +123,70 @@ async def run_to_done(pilot: Pilot[Any]) -> None:
     await on_screen(pilot, DoneScreen)
 
 
-@pytest.mark.parametrize("machine", sorted(MACHINES))
+@SIZES
+@pytest.mark.parametrize("machine", PAIR)
 @pytest.mark.parametrize(
     "steps",
     [machine_screen, choices_screen, source_screen, preview_screen],
     ids=lambda f: f.__name__,
 )
-def test_screens(snap_compare: Any, tmp_path: Path, machine: str, steps: Steps) -> None:
-    assert snap_compare(make_app(tmp_path, machine), terminal_size=SIZE, run_before=still(steps))
+def test_screens(
+    snap_compare: Any, tmp_path: Path, machine: str, steps: Steps, size: tuple[int, int]
+) -> None:
+    assert snap_compare(make_app(tmp_path, machine), terminal_size=size, run_before=still(steps))
 
 
-def test_choices_light_theme(snap_compare: Any, tmp_path: Path) -> None:
+@SIZES
+def test_choices_light_theme(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
     app = make_app(tmp_path, "nvidia", theme="textual-light")
-    assert snap_compare(app, terminal_size=SIZE, run_before=still(choices_screen))
+    assert snap_compare(app, terminal_size=size, run_before=still(choices_screen))
 
 
-@pytest.mark.parametrize("machine", sorted(MACHINES))
-def test_run_screen(snap_compare: Any, tmp_path: Path, machine: str) -> None:
+async def blocker_screen(pilot: Pilot[Any]) -> None:
+    await machine_screen(pilot)
+    await pilot.press("enter")
+    await on_screen(pilot, BlockerScreen)
+
+
+async def advanced_dialog(pilot: Pilot[Any]) -> None:
+    await past_machine(pilot)
+    await pilot.press("a")
+    await on_screen(pilot, AdvancedScreen)
+
+
+async def help_dialog(pilot: Pilot[Any]) -> None:
+    await preview_screen(pilot)
+    await pilot.press("f1")
+    await on_screen(pilot, HelpScreen)
+
+
+async def save_dialog(pilot: Pilot[Any]) -> None:
+    await preview_screen(pilot)
+    await pilot.press("s")
+    await on_screen(pilot, SaveScreen)
+
+
+@SIZES
+@pytest.mark.parametrize(
+    ("machine", "steps"),
+    [
+        ("pi32", blocker_screen),
+        ("nvidia", advanced_dialog),
+        ("cpu", help_dialog),
+        ("cpu", save_dialog),
+    ],
+    ids=["blocker", "advanced", "help", "save"],
+)
+def test_dialogs(
+    snap_compare: Any, tmp_path: Path, machine: str, steps: Steps, size: tuple[int, int]
+) -> None:
+    app = make_app(tmp_path, machine, save_dir=Path("/tmp/torch-wizard-ui-snapshot"))
+    assert snap_compare(app, terminal_size=size, run_before=still(steps))
+
+
+@SIZES
+@pytest.mark.parametrize("machine", PAIR)
+def test_run_screen(snap_compare: Any, tmp_path: Path, machine: str, size: tuple[int, int]) -> None:
     release = tmp_path / "release"
     planner = rehearsal_planner("wait", release)
     app = make_app(tmp_path, machine, dry_run=False, planner=planner, real_venv=True)
@@ -146,12 +199,13 @@ def test_run_screen(snap_compare: Any, tmp_path: Path, machine: str) -> None:
         await wait_for(pilot, lambda: bar.progress == 96000000)
 
     try:
-        assert snap_compare(app, terminal_size=SIZE, run_before=still(mid_run))
+        assert snap_compare(app, terminal_size=size, run_before=still(mid_run))
     finally:
         release.write_text("go")
 
 
-def test_cancel_confirmation(snap_compare: Any, tmp_path: Path) -> None:
+@SIZES
+def test_cancel_confirmation(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
     release = tmp_path / "release"
     code = f"import os, time\nprint('working', flush=True)\nwhile not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
     steps = (py_step("install-torch", "Install torch (fixture)", code),)
@@ -166,22 +220,26 @@ def test_cancel_confirmation(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.pause(0.2)
 
     try:
-        assert snap_compare(app, terminal_size=SIZE, run_before=still(confirm))
+        assert snap_compare(app, terminal_size=size, run_before=still(confirm))
     finally:
         release.write_text("go")
 
 
-@pytest.mark.parametrize("machine", sorted(MACHINES))
-def test_done_ok(snap_compare: Any, tmp_path: Path, machine: str) -> None:
+@SIZES
+@pytest.mark.parametrize("machine", PAIR)
+def test_done_ok(snap_compare: Any, tmp_path: Path, machine: str, size: tuple[int, int]) -> None:
     planner = rehearsal_planner("ok")
     app = make_app(tmp_path, machine, dry_run=False, planner=planner, real_venv=True)
-    assert snap_compare(app, terminal_size=SIZE, run_before=still(run_to_done))
+    assert snap_compare(app, terminal_size=size, run_before=still(run_to_done))
     assert (tmp_path / ".venv" / "pyvenv.cfg").is_file()  # the run really made the venv
 
 
-@pytest.mark.parametrize("machine", sorted(MACHINES))
-def test_done_failed(snap_compare: Any, tmp_path: Path, machine: str) -> None:
+@SIZES
+@pytest.mark.parametrize("machine", PAIR)
+def test_done_failed(
+    snap_compare: Any, tmp_path: Path, machine: str, size: tuple[int, int]
+) -> None:
     planner = rehearsal_planner("fail")
     app = make_app(tmp_path, machine, dry_run=False, planner=planner, real_venv=True)
-    assert snap_compare(app, terminal_size=SIZE, run_before=still(run_to_done))
+    assert snap_compare(app, terminal_size=size, run_before=still(run_to_done))
     assert not (tmp_path / ".venv").exists()  # the new venv is removed: torch never got in

@@ -109,15 +109,19 @@ def test_dry_run_in_a_real_terminal_reaches_the_preview(tmp_path: Path) -> None:
         # the install command: page down until it is in view (the preview scrolls)
         install = "-m pip install --isolated --disable-pip-version-check torch=="
         screen = term.screen(joined=True)
-        for _ in range(8):
-            if install in screen:
+
+        def flat(text: str) -> str:  # the screen wraps long commands itself: read them whole
+            return " ".join(text.split())
+
+        for _ in range(30):  # a few lines at a time: a page down can skip a wrapped command
+            if install in flat(screen):
                 break
-            term.keys("PageDown")
+            term.keys("Down", "Down", "Down")
             deadline = time.monotonic() + 2  # until it redraws (slow on a loaded machine)
             while (now := term.screen(joined=True)) == screen and time.monotonic() < deadline:
                 time.sleep(0.05)
             screen = now
-        assert install in screen
+        assert install in flat(screen)
         assert "whl/cpu" in screen
         assert " Run " not in screen  # dry-run: nothing to run
         term.keys("q")
@@ -141,10 +145,11 @@ def wait_until(check: object, what: str, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("how", ["quit", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("how", ["cancel", "quit", "SIGTERM", "SIGHUP"])
 def test_leaving_mid_run_cancels_it_and_leaves_no_process(tmp_path: Path, how: str) -> None:
     """The wizard (through the ui command's own ``run_app``) runs a plan that makes a real venv,
-    then sleeps for ten minutes with a unique marker in its argv. Mid-run it is left with Ctrl+Q
+    then sleeps for ten minutes with a unique marker in its argv. Mid-run it is cancelled with Esc
+    (confirmed; the Done screen says so and q leaves), left with Ctrl+Q
     (confirmed), sent SIGTERM, or its terminal is closed (tmux kill-server: SIGHUP and SIGCONT,
     then every read and write fails). Each time: exit 130, no process with the marker left when
     it exits, the venv it made removed, the log kept; where the terminal survives it shows what
@@ -174,7 +179,15 @@ def test_leaving_mid_run_cancels_it_and_leaves_no_process(tmp_path: Path, how: s
         term.keys("r")
         wait_until(lambda: processes_with_marker(marker), "the sleeping step")
         assert (venv / "pyvenv.cfg").is_file()
-        if how == "quit":
+        if how == "cancel":  # Esc on the Run screen, confirmed: the Done screen says so
+            term.keys("Escape")
+            term.wait_for("Cancel install (y)")
+            term.keys("y")
+            done = term.wait_for("The install was cancelled")
+            assert "Copy activate" not in done and "activate" not in done  # the venv is gone
+            assert "Back to preview" in done
+            term.keys("q")
+        elif how == "quit":
             term.keys("C-q")
             term.wait_for("Stop and quit")
             term.keys("y")
@@ -188,7 +201,7 @@ def test_leaving_mid_run_cancels_it_and_leaves_no_process(tmp_path: Path, how: s
         assert not venv.exists()  # made by this run, stopped before torch: removed again
         (log,) = (state / "logs").glob("*.log")
         assert "== outcome: cancelled" in log.read_text()
-        if how != "SIGHUP":
+        if how in ("quit", "SIGTERM"):
             screen = term.wait_for(f"log: {log}", timeout=10, joined=True)
             assert f"torch-wizard: Cancelled during step 'install-torch' ({how})" in screen
             assert f"torch-wizard: The new venv {venv} was removed" in screen

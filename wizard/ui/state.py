@@ -619,7 +619,7 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
 _NOT_VALUES = {"on", "if", "to", "and", "or", "with", "for", "in", "the", "a", "is", "first"}
 _FLAG = re.compile(
     r"(?:(?P<verb>\b(?:pass|use|select|with|drop|choose another|make the plan with)) |(?<![\w-]))"
-    r"--(?P<flag>[a-z][a-z-]*)(?:[ =](?P<value>[A-Za-z0-9][A-Za-z0-9.+_/:-]*(?<![.:])))?"
+    r"--(?P<flag>[a-z][a-z-]*)(?:[ =](?P<value>[A-Za-z0-9][A-Za-z0-9.,+_/:-]*(?<![.:,])))?"
 )
 
 
@@ -633,8 +633,10 @@ def screen_words(text: str) -> str:
             return m[0]
         field_name, kind = known
         value = m["value"] or ""
-        value = {"cuXYZ": "a CUDA entry", "X.Y": "X.Y (e.g. 8.6)"}.get(value, value)
         lead = ": " if m["verb"] == "with" else ""
+        if m["flag"] == "packages" and value:  # "--packages torch,...,torchaudio": the one to add
+            return f"{lead}tick {value.split(',')[-1]} in Packages"
+        value = {"cuXYZ": "a CUDA entry", "X.Y": "X.Y (e.g. 8.6)"}.get(value, value)
         rest = ""
         if value.lower() in _NOT_VALUES:
             value, rest = "", " " + value
