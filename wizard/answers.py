@@ -358,32 +358,27 @@ def answers_of_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def answers_of_choices(choices: Any) -> dict[str, Any]:
-    """answers key -> value for ``choices`` (a ``Choices``): what the user chose, with the
-    defaults left out except the few that say what the answers are about."""
+    """answers key -> value for ``choices`` (a ``Choices``): what differs from the built-in
+    defaults, so what was left alone stays open (``backend`` "auto" is resolved per machine, and a
+    user config still applies), plus ``venv`` always: where it goes is the point of the file."""
     from wizard.plan.model import Choices, SourceOptions
 
     default, src, dsrc = Choices(), choices.source, SourceOptions()
-    out: dict[str, Any] = {
-        "channel": choices.channel,
-        "backend": choices.backend,
-        "build": choices.build,
-        "installer": choices.installer,
-        "venv": choices.venv,
-    }
-    if choices.torch:
-        out["torch"] = choices.torch
-    if choices.packages:
-        out["packages"] = list(choices.packages)
-    if choices.cache_dir:
-        out["cache-dir"] = choices.cache_dir
-    if choices.cache == "off":
-        out["no-cache"] = True
-    if choices.index_base != default.index_base:
-        out["index-base"] = choices.index_base
-    if choices.allow_insecure_index:
-        out["allow-insecure-index"] = True
+    pairs: list[tuple[str, Any, Any]] = [
+        ("channel", choices.channel, default.channel),
+        ("backend", choices.backend, default.backend),
+        ("torch", choices.torch, default.torch),
+        ("packages", list(choices.packages), list(default.packages)),
+        ("build", choices.build, default.build),
+        ("installer", choices.installer, default.installer),
+        ("venv", choices.venv, None),
+        ("cache-dir", choices.cache_dir, default.cache_dir),
+        ("no-cache", choices.cache == "off", False),
+        ("index-base", choices.index_base, default.index_base),
+        ("allow-insecure-index", choices.allow_insecure_index, default.allow_insecure_index),
+    ]
     if choices.build == "source":
-        pairs = (
+        pairs += [
             ("source-url", src.url, dsrc.url),
             ("source-ref", src.ref, dsrc.ref),
             ("source-dir", src.checkout, dsrc.checkout),
@@ -392,6 +387,5 @@ def answers_of_choices(choices: Any) -> dict[str, Any]:
             ("max-jobs", src.max_jobs, dsrc.max_jobs),
             ("cuda-arch-list", src.cuda_arch_list, dsrc.cuda_arch_list),
             ("configure-only", src.configure_only, dsrc.configure_only),
-        )
-        out.update({name: value for name, value, base in pairs if value != base})
-    return out
+        ]
+    return {name: value for name, value, base in pairs if value != base}

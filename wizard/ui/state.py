@@ -6,7 +6,6 @@ plain data and plain functions, so they are tested without an app.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -543,51 +542,16 @@ def failure_hints(step_id: str, tail: tuple[str, ...]) -> list[str]:
     return hints
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
-
-
 def answers_toml(choices: Choices) -> str:
-    """The choices as an answers file (``--config FILE``): the long option names as keys, only
-    what differs from the built-in defaults, so ``backend = "auto"`` stays "pick per machine"."""
-    from wizard.plan.model import SourceOptions
+    """The choices as an answers file (``--config FILE``), written by ``wizard.answers``, the
+    module that reads it back: only what differs from the built-in defaults, so ``backend =
+    "auto"`` stays "pick per machine", and the venv."""
+    from wizard.answers import answers_of_choices, dump_answers
 
-    default, src_default = Choices(), SourceOptions()
-    rows: list[tuple[str, object, object]] = [
-        ("channel", choices.channel, default.channel),
-        ("backend", choices.backend, default.backend),
-        ("torch", choices.torch, default.torch),
-        ("packages", list(choices.packages), list(default.packages)),
-        ("build", choices.build, default.build),
-        ("installer", choices.installer, default.installer),
-        ("venv", choices.venv, None),  # always: where it goes is the point of an answers file
-        ("index-base", choices.index_base, default.index_base),
-        ("allow-insecure-index", choices.allow_insecure_index, default.allow_insecure_index),
-        ("cache-dir", choices.cache_dir, default.cache_dir),
-        ("no-cache", choices.cache == "off", False),
-    ]
-    if choices.build == "source":
-        s = choices.source
-        rows += [
-            ("source-url", s.url, src_default.url),
-            ("source-ref", s.ref, src_default.ref),
-            ("source-dir", s.checkout, src_default.checkout),
-            ("source-profile", s.profile, src_default.profile),
-            ("develop", s.develop, src_default.develop),
-            ("max-jobs", s.max_jobs, src_default.max_jobs),
-            ("cuda-arch-list", s.cuda_arch_list, src_default.cuda_arch_list),
-        ]
-    lines = [
-        "# torch-wizard answers: torch-wizard plan --config THIS_FILE (or install, or the wizard)"
-    ]
-    lines += [f"{key} = {_toml_value(value)}" for key, value, dflt in rows if value != dflt]
-    return "\n".join(lines) + "\n"
+    return dump_answers(
+        answers_of_choices(choices),
+        header="torch-wizard answers: torch-wizard plan --config THIS_FILE (or install, or the wizard)",
+    )
 
 
 # Where each command-line option lives on the screens: (field, kind), kind "list" (pick a value),
