@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from importlib import resources
 from typing import Any
 
@@ -86,17 +85,6 @@ def run(args: argparse.Namespace) -> int:
                 "(use 'torch-wizard plan' to see what one machine gets)"
             )
     text = playbook(answers_for_export(args))
-    output = getattr(args, "output", None)
-    if output is None:
-        sys.stdout.write(text)
-        return 0
-    from pathlib import Path
+    from wizard.commands.export import _emit  # -o checked and written as the other kinds do
 
-    path = Path(os.path.expanduser(output))
-    if not output or path.is_dir() or not path.parent.is_dir():
-        raise UsageError(f"-o {output}: give a file in an existing folder, e.g. -o lab/site.yml")
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    print(f"wrote {path}", file=sys.stderr)
-    return 0
+    return _emit(args, text)
