@@ -78,7 +78,8 @@ def test_ansible_core_accepts_the_playbook(tmp_path: Path) -> None:
     assert r.returncode == 0 and site.is_file(), r.stderr
     inv = tmp_path / "inventory"
     inv.write_text("localhost ansible_connection=local\n")
-    env = {**os.environ, "ANSIBLE_HOME": str(tmp_path / "ah"), "ANSIBLE_NOCOLOR": "1"}
+    env = {**os.environ, "ANSIBLE_HOME": str(tmp_path / "ah"), "ANSIBLE_NOCOLOR": "1",
+           "LC_ALL": "C.UTF-8"}  # fmt: skip
     check = subprocess.run(
         [ANSIBLE_PLAYBOOK, "-i", str(inv), str(site), "--syntax-check"],
         capture_output=True, text=True, env=env, timeout=120, check=False,

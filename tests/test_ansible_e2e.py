@@ -67,6 +67,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
         ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_RETRY_FILES_ENABLED="0",
+        LC_ALL="C.UTF-8",  # ansible-core refuses a locale whose encoding is not UTF-8
     )
     with serve_directory(root) as url:
         answers = tmp / "lab.toml"
