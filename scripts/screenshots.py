@@ -37,7 +37,10 @@ from wizard.plan import Choices  # noqa: E402
 from wizard.plan.model import Plan  # noqa: E402
 from wizard.run.runner import Runner  # noqa: E402
 from wizard.ui.app import WizardApp  # noqa: E402
+from wizard.ui.screens.advanced import AdvancedScreen  # noqa: E402
+from wizard.ui.screens.blocker import BlockerScreen  # noqa: E402
 from wizard.ui.screens.done import DoneScreen  # noqa: E402
+from wizard.ui.screens.help import HelpScreen  # noqa: E402
 from wizard.ui.screens.preview import PreviewScreen  # noqa: E402
 from wizard.ui.screens.run import RunScreen  # noqa: E402
 from wizard.ui.screens.source import SourceScreen  # noqa: E402
@@ -58,6 +61,24 @@ async def to_source(pilot: Pilot[Any]) -> None:
     await wait_for(pilot, lambda: pilot.app.screen.options.choices.build == "source")
     await pilot.press("enter")
     await on_screen(pilot, SourceScreen)
+
+
+async def to_advanced(pilot: Pilot[Any]) -> None:
+    await past_machine(pilot)
+    await pilot.press("a")
+    await on_screen(pilot, AdvancedScreen)
+
+
+async def to_blocker(pilot: Pilot[Any]) -> None:
+    await wait_for(pilot, lambda: getattr(pilot.app.screen, "machine", None) is not None)
+    await pilot.press("enter")
+    await on_screen(pilot, BlockerScreen)
+
+
+async def to_help(pilot: Pilot[Any]) -> None:
+    await to_preview(pilot)
+    await pilot.press("f1")
+    await on_screen(pilot, HelpScreen)
 
 
 async def to_done(pilot: Pilot[Any]) -> None:
@@ -137,9 +158,13 @@ async def main(out: Path, size: tuple[int, int]) -> None:
     await shoot(out, "2-choices-nvidia", nvidia, past_machine, size)
     await shoot(out, "2-choices-gtx1080", "gtx1080-driver580", past_machine, size)
     await shoot(out, "2-choices-cpu-light", cpu, past_machine, size, theme="textual-light")
+    await shoot(out, "2-choices-jetson", "jetson-orin-jp62", past_machine, size)
+    await shoot(out, "2-choices-advanced-nvidia", nvidia, to_advanced, size)
+    await shoot(out, "2-blocker-pi-32bit", "raspberry-pi4-32bit", to_blocker, size)
     await shoot(out, "2b-source-nvidia", nvidia, to_source, size)
     await shoot(out, "3-preview-nvidia", nvidia, to_preview, size)
     await shoot(out, "3-preview-cpu", cpu, to_preview, size)
+    await shoot(out, "3-preview-help-cpu", cpu, to_help, size)
 
     with tempfile.TemporaryDirectory() as tmp:
         release = Path(tmp) / "release"

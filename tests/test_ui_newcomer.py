@@ -242,6 +242,11 @@ def test_no_screen_sentence_tells_the_user_to_pass_a_flag() -> None:
     assert "pick a CUDA entry in the Backend list" in said
     assert "Compute capability under Advanced (a)" in said
     assert screen_words("pip install --index-url x") == "pip install --index-url x"  # argv stays
+    assert screen_words("or pick --torch 2.9.1") == "or pick 2.9.1 in the Torch version list"
+    assert screen_words("left out; add it with --packages torch,...,torchaudio to try.") == (
+        "left out; add it: tick torchaudio in Packages to try."
+    )
+    assert screen_words("docker run without --gpus all") == "docker run without --gpus all"
 
 
 @pytest.mark.parametrize(

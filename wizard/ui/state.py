@@ -582,7 +582,7 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
 }
 _NOT_VALUES = {"on", "if", "to", "and", "or", "with", "for", "in", "the", "a", "is", "first"}
 _FLAG = re.compile(
-    r"(?:(?P<verb>\b(?:pass|use|select|with|drop|choose another|make the plan with)) |(?<![\w-]))"
+    r"(?:(?P<verb>\b(?:pass|use|select|pick|set|give|with|drop|choose another|choose|make the plan with)) |(?<![\w-]))"
     r"--(?P<flag>[a-z][a-z-]*)(?:[ =](?P<value>[A-Za-z0-9][A-Za-z0-9.,+_/:-]*(?<![.:,])))?"
 )
 
