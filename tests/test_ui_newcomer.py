@@ -414,6 +414,21 @@ async def test_back_and_next_stay_on_screen(tmp_path: Path, size: tuple[int, int
         assert on_screen_fully(app.screen.query_one("#back"))
 
 
+@pytest.mark.parametrize(("size", "shown"), [((50, 15), True), ((60, 18), False)])
+async def test_a_terminal_below_60x18_is_told_so(
+    tmp_path: Path, size: tuple[int, int], shown: bool
+) -> None:
+    app = app_for("cpu-server", tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await past_machine(pilot)
+        await pilot.pause(0.2)
+        notes = list(app.screen.query("#too-small").results(Static))
+        assert bool(notes and notes[0].display) == shown
+        if shown:
+            assert "needs at least 60x18" in text_of(notes[0])
+            assert on_screen_fully(notes[0])
+
+
 async def test_lists_grow_with_the_terminal(tmp_path: Path) -> None:
     heights = []
     for size in ((80, 24), (120, 40)):

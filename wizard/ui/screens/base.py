@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
 
+from textual import events
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Button
+from textual.widgets import Button, Static
 
 from wizard.ui.state import Back, Cancel, Next
 
 T = TypeVar("T")
+
+# The smallest terminal the layouts are made for (tested: Back/Next stay on screen at 60x18).
+MIN_SIZE = (60, 18)
 
 
 class WizardScreen(Screen[Any], Generic[T]):
@@ -43,6 +48,23 @@ class WizardScreen(Screen[Any], Generic[T]):
     def next_value(self) -> T | None:
         """The value to hand forward, or None to stay (after telling the user why)."""
         raise NotImplementedError
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below ``MIN_SIZE`` a line at the top says so (the screens still draw what fits)."""
+        width, height = event.size
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        try:
+            note = self.query_one("#too-small", Static)
+        except NoMatches:
+            if not small:
+                return
+            note = Static(id="too-small", markup=False)
+            self.mount(note)
+        note.update(
+            f"The terminal is {width}x{height}; the wizard needs at least "
+            f"{MIN_SIZE[0]}x{MIN_SIZE[1]}: make the window larger."
+        )
+        note.display = small
 
     # -- actions ----------------------------------------------------------------------------
     def action_next(self) -> None:
