@@ -666,3 +666,41 @@ async def test_rehearsed_run_reaches_done(tmp_path: Path) -> None:
         await pilot.press("r")
         await on_screen(pilot, DoneScreen, timeout=30)
         assert app.result.finished.outcome == "ok"
+
+
+async def test_run_shows_download_speed_and_time_left(tmp_path: Path) -> None:
+    release = tmp_path / "go"
+    code = (
+        "import os, time\n"
+        "print('Progress 20000000 of 100000000', flush=True)\n"
+        "time.sleep(0.3)\n"
+        "print('Progress 60000000 of 100000000', flush=True)\n"
+        f"while not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
+    )
+    steps = (py_step("install-torch", "Install torch (fixture)", code, progress="pip"),)
+    ticks = iter(range(10_000))
+
+    def clock() -> float:  # one second per reading: a steady 20 MB/s between the two lines
+        return float(next(ticks))
+
+    app = app_for(
+        "cpu-server",
+        tmp_path,
+        dry_run=False,
+        planner=planner_with(*steps),
+        runner_factory=runner_in(tmp_path / "state"),
+        clock=clock,
+    )
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await to_preview(pilot)
+            await pilot.press("r")
+            await on_screen(pilot, RunScreen)
+            screen = app.screen
+            bar = screen.query_one(ProgressBar)
+            await wait_for(pilot, lambda: bar.progress == 60_000_000)
+            label = text_of(screen.query_one("#progress-label", Label))
+            assert "MB/s" in label and "left" in label, label
+            assert text_of(screen.query_one("#phase", Label)) == "downloading"
+    finally:
+        release.write_text("go")
