@@ -704,3 +704,28 @@ async def test_run_shows_download_speed_and_time_left(tmp_path: Path) -> None:
             assert text_of(screen.query_one("#phase", Label)) == "downloading"
     finally:
         release.write_text("go")
+
+
+async def test_a_run_that_ends_under_the_help_screen_still_reaches_done(tmp_path: Path) -> None:
+    release = tmp_path / "go"
+    code = f"import os, time\nwhile not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
+    steps = (py_step("install-torch", "Install torch (fixture)", code),)
+    app = app_for(
+        "cpu-server",
+        tmp_path,
+        dry_run=False,
+        planner=planner_with(*steps),
+        runner_factory=runner_in(tmp_path / "state"),
+    )
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await to_preview(pilot)
+            await pilot.press("r")
+            await on_screen(pilot, RunScreen)
+            await pilot.press("f1")
+            await on_screen(pilot, HelpScreen)
+            release.write_text("go")
+            await on_screen(pilot, DoneScreen)
+            assert [type(s).__name__ for s in app.screen_stack[1:]] == ["DoneScreen"]
+    finally:
+        release.write_text("go")

@@ -303,6 +303,9 @@ class RunScreen(WizardScreen[RunResult]):
         if self._timer is not None:
             self._timer.stop()
         self.refresh_bindings()
+        # A help, palette or question left open over the run would be what dismiss pops.
+        while self.app.screen is not self and self in self.app.screen_stack:
+            self.app.pop_screen()
         self.dismiss(Next(RunResult(finished, self.plan)))
 
     # -- cancel ------------------------------------------------------------------------------------
