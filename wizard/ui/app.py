@@ -387,7 +387,7 @@ class WizardApp(App[int]):
             if self._quit_after_run:  # leaving anyway: the runner broke while it stopped
                 self.finish(CANCELLED)
                 return
-            screen = self.screen
+            screen = self.flow_screen  # the Run step, even under a help or a question
             message = f"The runner stopped with an error: {worker.error}"
             if hasattr(screen, "handle") and getattr(screen, "finished", True) is None:
                 screen.handle(Finished("failed", message))
