@@ -387,9 +387,11 @@ class WizardApp(App[int]):
             if self._quit_after_run:  # leaving anyway: the runner broke while it stopped
                 self.finish(CANCELLED)
                 return
+            from wizard.ui.screens.run import RunScreen
+
             screen = self.flow_screen  # the Run step, even under a help or a question
             message = f"The runner stopped with an error: {worker.error}"
-            if hasattr(screen, "handle") and getattr(screen, "finished", True) is None:
+            if isinstance(screen, RunScreen) and screen.finished is None:
                 screen.handle(Finished("failed", message))
             else:
                 self.notify(message, severity="error", markup=False)
