@@ -729,3 +729,29 @@ async def test_a_run_that_ends_under_the_help_screen_still_reaches_done(tmp_path
             assert [type(s).__name__ for s in app.screen_stack[1:]] == ["DoneScreen"]
     finally:
         release.write_text("go")
+
+
+class BrokenRunner:
+    """A runner that breaks after the first step starts (the UI's own error path)."""
+
+    def __init__(self, plan: Any) -> None:
+        self.plan = plan
+
+    async def events(self) -> Any:
+        from wizard.run.events import StepStarted
+
+        yield StepStarted(0, self.plan.steps[0])
+        raise RuntimeError("the runner broke")
+
+    def cancel(self, force: bool = False) -> None:
+        pass
+
+
+async def test_a_broken_runner_ends_on_a_failed_done(tmp_path: Path) -> None:
+    app = app_for("cpu-server", tmp_path, dry_run=False, runner_factory=BrokenRunner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_preview(pilot)
+        await pilot.press("r")
+        await on_screen(pilot, DoneScreen)
+        assert app.result.finished.outcome == "failed"
+        assert "the runner broke" in app.result.finished.message
