@@ -204,3 +204,52 @@ def test_several_profiles_fill_one_folder_per_backend(tmp_path: Path) -> None:
     assert lines[1].split()[:3] == ["cu126", "4", "wheels"]
     assert lines[2].split()[:3] == ["cpu", "3", "wheels"]
     assert lines[3].split()[:3] == ["total", "7", "wheels"]
+
+
+def _standin_index(root: Path) -> Path:
+    files = root / "files"
+    files.mkdir(parents=True)
+    _wheel(files, "torch", "2.13.0", ("common",))
+    _wheel(files, "common", "1.0")
+    write = __import__("tests.support.torchindex", fromlist=["write_simple_index"])
+    write.write_simple_index(files, root / "whl" / "cpu")
+    return root
+
+
+WH_ARGS = ("--backend", "cpu", "--torch", "2.13.0", "--packages", "torch", "--installer", "uv")
+
+
+def test_a_damaged_wheel_in_the_wheelhouse_is_fetched_again(tmp_path: Path) -> None:
+    from tests.support.httpserver import serve_directory
+
+    index = _standin_index(tmp_path / "index")
+    out = tmp_path / "wh"
+    with serve_directory(index) as url:
+        args = ("wheelhouse", str(out), "--index-base", f"{url}/whl", *WH_ARGS,
+                "--venv", str(tmp_path / "v"))  # fmt: skip
+        assert cli(tmp_path, *args).returncode == 0
+        whl = out / "cpu" / "common-1.0-py3-none-any.whl"
+        good = whl.read_bytes()
+        whl.write_bytes(good + b"damage")
+        r = cli(tmp_path, *args)
+    assert r.returncode == 0, r.stderr
+    assert "common-1.0-py3-none-any.whl: sha256 differs from the index's" in r.stderr
+    assert whl.read_bytes() == good
+
+
+def test_an_index_whose_hash_does_not_match_its_file_fails(tmp_path: Path) -> None:
+    from tests.support.httpserver import serve_directory
+
+    index = _standin_index(tmp_path / "index")
+    page = index / "whl" / "cpu" / "common" / "index.html"
+    text = page.read_text()
+    start = text.index("#sha256=") + len("#sha256=")
+    page.write_text(text[:start] + "0" * 64 + text[start + 64 :])
+    out = tmp_path / "wh"
+    with serve_directory(index) as url:
+        r = cli(tmp_path, "wheelhouse", str(out), "--index-base", f"{url}/whl", *WH_ARGS,
+                "--venv", str(tmp_path / "v"))  # fmt: skip
+    assert r.returncode == 1, r.stdout + r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert "does not match the sha256 its index gives" in last and "Traceback" not in r.stderr
+    assert not (out / "cpu" / "common-1.0-py3-none-any.whl").exists()

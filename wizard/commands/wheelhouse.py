@@ -19,8 +19,9 @@ where ``pip download`` would evaluate them for this interpreter (``setuptools; p
 then downloaded by pip (``pip download --no-deps --only-binary=:all: --platform ...
 --python-version ... --abi ...``). Both run isolated as plan steps are (uv ``--no-config``, pip
 ``--isolated`` with no config file, no ``PIP_*``/``UV_*`` variables) with the host's network
-settings; pip checks each wheel against the sha256 its index gives and keeps a wheel already in
-OUTDIR when its hash matches, so a re-run downloads only what is missing. A CPU-only target resolves against the cpu index, which carries no CUDA packages.
+settings. pip checks each download against the sha256 its index gives; a wheel already in OUTDIR
+is checked here against the digests uv read from the index (``--generate-hashes``) and fetched
+again when it differs, so a re-run downloads only what is missing or damaged. A CPU-only target resolves against the cpu index, which carries no CUDA packages.
 Progress is one line per wheel on stderr; the summary (wheels and bytes per backend) on stdout.
 Exit codes: 0 done, 1 a download failed (what was fetched stays for the next run), 2 bad input.
 """
@@ -169,6 +170,7 @@ def uv_compile_argv(uv: str, f: Fetch) -> list[str]:
         "--no-config",
         "--no-header",
         "--no-annotate",
+        "--generate-hashes",  # the index's sha256 of each pinned file, checked after download
         "--no-progress",
         "--quiet",
         "--only-binary",
@@ -287,8 +289,9 @@ def targets_from_args(args: argparse.Namespace) -> list[Machine]:
     return out
 
 
-def resolve_pins(f: Fetch, uv: str, uv_env: dict[str, str]) -> list[str]:
-    """``name==version`` of every wheel the target installs for ``f.specs`` (uv's resolution)."""
+def resolve_pins(f: Fetch, uv: str, uv_env: dict[str, str]) -> dict[str, set[str]]:
+    """``name==version`` of every wheel the target installs for ``f.specs`` (uv's resolution) ->
+    the sha256 digests the index gives for that version's files (empty when it gives none)."""
     from wizard.plan.isolation import step_environ
 
     r = subprocess.run(
@@ -306,12 +309,57 @@ def resolve_pins(f: Fetch, uv: str, uv_env: dict[str, str]) -> list[str]:
             f"resolving the wheels for {f.label} from {f.index_url} failed ({why}); nothing was "
             "downloaded for it"
         )
-    return [ln.split(" ;")[0].strip() for ln in r.stdout.splitlines() if "==" in ln]
+    pins: dict[str, set[str]] = {}
+    current = ""
+    for line in r.stdout.splitlines():
+        text = line.strip().rstrip("\\").strip()
+        if "==" in text and not text.startswith("-"):
+            current = text.split(" ;")[0].strip()
+            pins[current] = set()
+        elif text.startswith("--hash=sha256:") and current:
+            pins[current].add(text.removeprefix("--hash=sha256:"))
+    return pins
 
 
-def _download(f: Fetch, dest: Path, network_args: Sequence[str], pins: Sequence[str]) -> None:
+def _pin_of(wheel: str) -> str:
+    """``name==version`` of a wheel file name (canonical name, as uv writes pins)."""
+    from packaging.utils import canonicalize_name, parse_wheel_filename
+
+    name, version, _, _ = parse_wheel_filename(wheel)
+    return f"{canonicalize_name(name)}=={version}"
+
+
+def check_hashes(dest: Path, pins: dict[str, set[str]]) -> list[Path]:
+    """The wheels in ``dest`` of the pinned versions whose sha256 is none the index gives."""
+    from packaging.utils import InvalidWheelFilename
+
+    wanted = {_pin_of_spec(p): digests for p, digests in pins.items() if digests}
+    bad = []
+    for whl in sorted(dest.glob("*.whl")):
+        try:
+            digests = wanted.get(_pin_of(whl.name))
+        except InvalidWheelFilename:
+            continue
+        if digests and _sha256(whl) not in digests:
+            bad.append(whl)
+    return bad
+
+
+def _pin_of_spec(spec: str) -> str:
+    """``name==version`` of a pin, both normalised as ``_pin_of`` gives them."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    name, _, version = spec.partition("==")
+    return f"{canonicalize_name(name)}=={Version(version)}"
+
+
+def _download(f: Fetch, dest: Path, network_args: Sequence[str], pins: dict[str, set[str]]) -> None:
     from wizard.plan.isolation import pip_env, step_environ
 
+    for whl in check_hashes(dest, pins):  # damaged or replaced since: fetch it again
+        sys.stderr.write(f"  [{f.variant}] {whl.name}: sha256 differs from the index's; again\n")
+        whl.unlink()
     env = step_environ(os.environ, pip_env("windows" if os.name == "nt" else "linux"))
     argv = [*pip_download_argv(f, dest, network_args), *pins]
     sys.stderr.write(
@@ -334,11 +382,23 @@ def _download(f: Fetch, dest: Path, network_args: Sequence[str], pins: Sequence[
                 last_error = line.removeprefix("ERROR: ")
                 sys.stderr.write(f"  [{f.variant}] {line}\n")
         rc = proc.wait()
+    if rc != 0 and "HASHES" in last_error:
+        raise WizardError(
+            f"a wheel for {f.label} from {f.index_url} does not match the sha256 its index gives "
+            "(pip refused it): the mirror or the transfer is damaged; repair the mirror, then run "
+            "the same command again"
+        )
     if rc != 0:
         raise WizardError(
             f"downloading the wheels for {f.label} from {f.index_url} failed "
             f"({last_error or f'pip exited {rc}'}); what was fetched stays in {dest}, "
             "so run the same command again once the index is reachable"
+        )
+    bad = check_hashes(dest, pins)
+    if bad:
+        raise WizardError(
+            f"{bad[0]} does not match the sha256 that {f.index_url} gives for it: the index or "
+            "the download is damaged; it is left in place for a look, run again to fetch it anew"
         )
 
 
