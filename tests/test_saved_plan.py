@@ -116,7 +116,9 @@ def test_plan_saved_before_the_venv_existed_runs_after_it_does(tmp_path: Path) -
     # A venv with pip (uv's --seed is fast): pre-flight refuses a pip plan into one without it.
     from uv import find_uv_bin
 
-    subprocess.run([find_uv_bin(), "venv", "-q", "--seed", "-p", sys.executable, str(venv)], check=True)
+    subprocess.run(
+        [find_uv_bin(), "venv", "-q", "--seed", "-p", sys.executable, str(venv)], check=True
+    )
     r = install(plan, tmp_path)
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr
     assert "==> [1/3] Upgrade pip" in r.stdout and "Create the virtual environment" not in r.stdout
