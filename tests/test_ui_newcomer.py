@@ -357,6 +357,7 @@ async def test_source_step_has_location_ref_and_checkout(tmp_path: Path) -> None
         app.screen.query_one("#source-url", Input).value = str(tmp_path / "pytorch")
         app.screen.query_one("#source-ref", Input).value = "v2.9.1"
         app.screen.query_one("#source-dir", Input).value = str(tmp_path / "src")
+        app.screen.query_one("#configure-only", Checkbox).value = True
         await pilot.click("#next")
         await wait_for(pilot, lambda: not isinstance(app.screen, SourceScreen))
         s = app.state.choices.source
@@ -365,6 +366,7 @@ async def test_source_step_has_location_ref_and_checkout(tmp_path: Path) -> None
             "v2.9.1",
             str(tmp_path / "src"),
         )
+        assert s.configure_only
 
 
 # --------------------------------------------------------------------------------------------------

@@ -74,6 +74,14 @@ class SourceScreen(WizardScreen[SourceOptions]):
                     compact=True,
                 )
             with Horizontal(classes="field"):
+                yield Label("Configure", classes="field-label")
+                yield PickBox(
+                    "only: show the cmake configure line; build nothing",
+                    value=self.source.configure_only,
+                    id="configure-only",
+                    compact=True,
+                )
+            with Horizontal(classes="field"):
                 yield Label("Max jobs", classes="field-label")
                 yield Input(
                     str(self.source.max_jobs),
@@ -143,6 +151,7 @@ class SourceScreen(WizardScreen[SourceOptions]):
             checkout=self.query_one("#source-dir", Input).value.strip(),
             profile=profile,  # type: ignore[arg-type]
             develop=self.query_one("#develop", Checkbox).value,
+            configure_only=self.query_one("#configure-only", Checkbox).value,
             max_jobs=int(jobs.value or 0),
             cuda_arch_list=archs.value.strip(),
         )
