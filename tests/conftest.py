@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,14 @@ REPO = Path(__file__).resolve().parent.parent
 # The note about a catalog older than 120 days depends on today's date: off for the suite (the
 # tests of the note itself turn it on), so no output changes the day the catalog turns 121.
 os.environ.setdefault("TORCH_WIZARD_DISABLE_CATALOG_AGE_CHECK", "1")
+# Every process the suite starts behaves the same on a developer's machine as on CI: no user
+# config of the developer's (an answers-style config.toml would change the plans) and no
+# activated venv (VIRTUAL_ENV is a default target). Tests of those set them explicitly.
+_CONFIG_HOME = tempfile.mkdtemp(prefix="torch-wizard-test-config-")
+atexit.register(shutil.rmtree, _CONFIG_HOME, True)
+os.environ["XDG_CONFIG_HOME"] = _CONFIG_HOME
+for _name in ("TORCH_WIZARD_CONFIG", "VIRTUAL_ENV"):
+    os.environ.pop(_name, None)
 FIXTURES = REPO / "tests" / "fixtures"
 
 

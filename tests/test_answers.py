@@ -138,6 +138,9 @@ def test_virtual_env_is_the_default_venv_below_the_files(tmp_path: Path, lab: Pa
     assert plan_of(tmp_path, *root)["choice"]["venv"] == str(tmp_path / ".venv")
     with_file = plan_of(tmp_path, "--config", str(lab), *root, VIRTUAL_ENV=active)
     assert with_file["choice"]["venv"] == "/opt/torch"
+    # torch-wizard's own venv, activated, is never the default target
+    own = plan_of(tmp_path, *root, VIRTUAL_ENV=sys.prefix)["choice"]["venv"]
+    assert own == str(tmp_path / ".venv") and sys.prefix != sys.base_prefix
 
 
 def test_a_flag_decides_the_cache_over_a_file(tmp_path: Path) -> None:

@@ -304,9 +304,20 @@ def layered(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> a
             setattr(merged, dest, value)
             taken |= group
         decided |= taken
-    if not given(merged, "venv") and env.get("VIRTUAL_ENV"):
-        merged.venv = env["VIRTUAL_ENV"]
+    active = env.get("VIRTUAL_ENV", "")
+    if not given(merged, "venv") and active and not _is_own_prefix(active):
+        merged.venv = active
     return merged
+
+
+def _is_own_prefix(path: str) -> bool:
+    """Is ``path`` the environment torch-wizard itself runs in (its venv activated)? That one
+    is never the default target: installing torch there would mix it into the tool's own
+    packages."""
+    try:
+        return os.path.samefile(path, sys.prefix)
+    except OSError:
+        return False
 
 
 # --------------------------------------------------------------------------------------- writing
