@@ -194,7 +194,7 @@ def value_problem(dest: str, value: Any, others: Mapping[str, Any]) -> str:
     The same checks as the CLI's (``choices_from_args``, the planner's basic checks, the index base
     and the backend's name, the torch version against the catalog), run on this one value."""
     from wizard.commands.common import build_choices
-    from wizard.plan.recommend import _check_basic, check_index_base
+    from wizard.plan.validate import _check_basic, check_index_base
 
     if dest == "step_timeout":
         ok = 0 < value < float("inf")

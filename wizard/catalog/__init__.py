@@ -3,7 +3,7 @@
 The facts live in bundled JSON files under ``data/`` with a source next to every fact; this module
 loads them (once, lazily) and answers questions about them. Nothing here probes the machine.
 
-API contract (used by wizard.plan.recommend, the UI and the CLI):
+API contract (used by wizard.plan.resolve, the UI and the CLI):
 
 - ``load() -> Catalog``: the bundled catalog, cached.
 - ``Catalog.releases(channel) -> tuple[Release, ...]``: newest first. "stable" lists every final

@@ -117,7 +117,7 @@ def render_text(m: Machine) -> str:
         lines.append("Notes:")
         lines.extend(f"  - {note}" for note in m.notes)
     if (nv.gpus and not nv.driver_version) or m.amd.source == "pci":
-        from wizard.plan.drivers import driver_advice
+        from wizard.plan.advice import driver_advice
 
         advice = driver_advice(m)
         if advice:

@@ -47,7 +47,7 @@ def _targets(args: argparse.Namespace) -> list[ProjectTarget]:
     the overrides (--os, --arch ...) apply to each. Strict: an impossible choice is exit 2."""
     from wizard.commands.common import choices_from_args, target_from_args
     from wizard.plan.project import ProjectTarget
-    from wizard.plan.recommend import resolve
+    from wizard.plan.resolve import resolve
 
     profiles: Any = getattr(args, "profile", None)
     if isinstance(profiles, str):

@@ -215,7 +215,7 @@ def saved_choices(plan: Plan, path: str) -> Choices:
     from urllib.parse import urlsplit
 
     from wizard.plan.model import DEFAULT_INDEX_BASE
-    from wizard.plan.recommend import _is_loopback
+    from wizard.plan.validate import _is_loopback
 
     c = plan.choice
     jetson = c.backend.startswith("jetson")

@@ -58,7 +58,7 @@ def check_terminal() -> None:
 def run(args: argparse.Namespace) -> int:
     from wizard.commands.common import choices_from_args, target_from_args
     from wizard.machine.model import Machine
-    from wizard.plan.recommend import check_index_base
+    from wizard.plan.validate import check_index_base
 
     choices = choices_from_args(args)
     check_index_base(choices.index_base, choices.allow_insecure_index)

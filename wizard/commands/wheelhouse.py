@@ -406,7 +406,7 @@ def run(args: argparse.Namespace) -> int:
     from wizard.commands.common import choices_from_args
     from wizard.plan import make_plan
     from wizard.plan.isolation import host_network
-    from wizard.plan.recommend import check_index_base
+    from wizard.plan.validate import check_index_base
 
     outdir = Path(args.outdir).expanduser().absolute()
     if outdir.exists() and not outdir.is_dir():

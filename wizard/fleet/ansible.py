@@ -29,12 +29,12 @@ def answers_for_export(args: argparse.Namespace) -> dict[str, Any]:
     the control node's active venv means nothing on a lab host), checked as ``plan`` checks them."""
     from wizard.answers import answers_of_args, layered
     from wizard.commands.common import build_choices
-    from wizard.plan.recommend import check_index_base
+    from wizard.plan.validate import check_index_base
 
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     merged = layered(args, env)
     choices = build_choices(merged)
-    from wizard.plan.recommend import _check_basic
+    from wizard.plan.validate import _check_basic
 
     _check_basic(choices)
     check_index_base(choices.index_base, choices.allow_insecure_index)

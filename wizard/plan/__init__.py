@@ -6,6 +6,11 @@ API contract:
 - ``explore(machine, choices, catalog=None) -> Options``: everything a UI needs to offer choices:
   the options per field with availability, the recommendation and why, what was adjusted.
 - ``wizard.plan.render``: ``render(plan, fmt)`` for text/sh/ps1/json and ``command_line(step)``.
+
+Modules by job: ``validate`` (input checks), ``fit`` (which releases and backends fit),
+``resolve`` with ``resolve_gpu`` and ``resolve_install`` (the decisions and their reasons),
+``options`` (the UI's option lists), ``wheel`` and ``source`` (plan building), ``describe``,
+``estimate``, ``notes``, ``advice`` and ``drivers`` (words, sizes and driver advice).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from wizard.plan.model import (
     SourceOptions,
     Step,
 )
-from wizard.plan.recommend import Option, Options, explore, make_plan
+from wizard.plan.options import Option, Options, explore
+from wizard.plan.wheel import make_plan
 
 __all__ = [
     "DEFAULT_INDEX_BASE",

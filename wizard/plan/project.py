@@ -88,7 +88,7 @@ def _spec(name: str, version: str) -> str:
 
 
 def _backend_words(resolved: Resolved) -> str:
-    from wizard.plan.recommend import backend_label
+    from wizard.plan.describe import backend_label
 
     return f"{backend_label(resolved.backend)}, {resolved.backend}"
 

@@ -10,12 +10,16 @@ import posixpath
 from dataclasses import replace
 from pathlib import Path
 
+from wizard import catalog as catalog_mod
 from wizard.catalog import Catalog
 from wizard.machine.model import Machine
 from wizard.plan.cache import cache_dir_of, cached_network
+from wizard.plan.describe import backend_label
+from wizard.plan.estimate import estimate_size
 from wizard.plan.isolation import pip_argv, pip_env
 from wizard.plan.model import Choices, Estimate, Network, Plan, Resolved, Step
-from wizard.plan.recommend import Resolution, backend_label, estimate_size
+from wizard.plan.resolve import Resolution, resolve
+from wizard.plan.validate import check_venv_path
 
 # pip >= 24.1 prints machine-readable `Progress N of M` lines with --progress-bar raw; the pip a
 # new venv is seeded with is often older (Python 3.11's ensurepip has 23.2), so pip is upgraded first.
@@ -252,3 +256,14 @@ def build_plan(machine: Machine, choices: Choices, res: Resolution, cat: Catalog
         blockers=tuple(blockers),
         estimate=estimate,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The public entry point: resolve strictly, then build
+
+
+def make_plan(machine: Machine, choices: Choices, catalog: Catalog | None = None) -> Plan:
+    """The exact plan for ``choices`` on ``machine``; UsageError for an impossible combination."""
+    check_venv_path(choices.venv or ".venv", machine)
+    resolution = resolve(machine, choices, catalog, strict=True)
+    return build_plan(machine, choices, resolution, catalog or catalog_mod.load())

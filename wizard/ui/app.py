@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from wizard.errors import UsageError, WizardError
 from wizard.machine.model import Machine
 from wizard.plan.model import Choices, Plan
-from wizard.plan.recommend import Options
+from wizard.plan.options import Options
 from wizard.run.events import Event, Finished
 from wizard.ui.screens.base import WizardScreen
 from wizard.ui.state import Back, Cancel, WizardState, flow_steps

@@ -461,7 +461,7 @@ def _and(items: list[str]) -> str:
 
 def plan_headline(plan: Plan, dry_run: bool = False) -> str:
     """The Preview screen's first lines: what the commands below do, in plain words."""
-    from wizard.plan.recommend import backend_label
+    from wizard.plan.describe import backend_label
 
     c = plan.choice
     pkgs = _and([f"{n} {v}".strip() for n, v in c.packages.items()] or ["torch"])
@@ -661,7 +661,7 @@ GB = 1_000_000_000
 def machine_warnings(machine: Machine) -> list[str]:
     """What the Machine step warns about before any choice (the planner's own thresholds): too
     little RAM, too little disk for even the CPU build, no AVX2."""
-    from wizard.plan.recommend import estimate_size
+    from wizard.plan.estimate import estimate_size
 
     out: list[str] = []
     if machine.memory.total and machine.memory.total < 4 * GB:

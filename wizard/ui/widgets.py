@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.style import Style
 from textual.widgets import Button, Checkbox, Footer, RadioButton, RadioSet, Static
 
-from wizard.plan.recommend import Option
+from wizard.plan.options import Option
 
 STEP_TITLES = {
     "machine": "Machine",

@@ -44,7 +44,7 @@ class Advanced:
 def advanced_problems(values: Advanced, machine: Machine) -> dict[str, str]:
     """Field name -> why it is refused (the core's own checks, in screen words)."""
     from wizard.machine import apply_overrides
-    from wizard.plan.recommend import check_index_base
+    from wizard.plan.validate import check_index_base
 
     problems: dict[str, str] = {}
     try:

@@ -17,7 +17,8 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 from wizard.errors import UsageError
 from wizard.machine.model import Machine
 from wizard.plan.model import Choices, Plan
-from wizard.plan.recommend import Option, Options, check_venv_path
+from wizard.plan.options import Option, Options
+from wizard.plan.validate import check_venv_path
 from wizard.ui.screens.advanced import Advanced, AdvancedScreen
 from wizard.ui.screens.base import WizardScreen
 from wizard.ui.state import disk_for_venv, machine_summary, screen_words

@@ -149,7 +149,7 @@ class MachineScreen(WizardScreen[Machine]):
         content = notes_content(machine)
         notes.display = bool(content.plain)
         notes.update(content)
-        from wizard.plan.drivers import driver_advice
+        from wizard.plan.advice import driver_advice
 
         advice = driver_advice(machine)  # which driver would let PyTorch use the GPU (issue 11)
         box = self.query_one("#driver-advice", Static)

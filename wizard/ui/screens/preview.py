@@ -22,7 +22,7 @@ from wizard.ui.widgets import NavBar, StepBar, WizardFooter, nav_button
 def estimate_line(plan: Plan) -> str:
     """Download, disk and time for this plan, and the free disk where its venv goes. The size
     figures are rough: one measurement of the torch wheel per kind of build (see
-    ``wizard.plan.recommend.SIZE_ESTIMATES``), and the screen says so."""
+    ``wizard.plan.estimate.SIZE_ESTIMATES``), and the screen says so."""
     est = plan.estimate
     parts = []
     if est.download:
