@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fs import tmpfs
 from tests.support.httpserver import serve, serve_directory
 from tests.support.runplan import PY, make_plan, processes_with_marker
 from tests.support.torchindex import build_index, clean_pip_env, supported_here
@@ -269,24 +270,6 @@ async def test_stalled_server_hits_the_step_timeout(tmp_path: Path, torch_index:
         )
     assert fin.outcome == "failed" and "timed out after 3 s" in fin.message
     assert processes_with_marker(str(tmp_path / "t")) == []
-
-
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir(parents=True, exist_ok=True)
-    if (
-        os.geteuid() != 0
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-            capture_output=True,
-            check=False,
-        ).returncode
-    ):
-        pytest.skip("cannot mount a tmpfs here (needs root); the pure disk check covers the logic")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def _saved_plan(tmp_path: Path, torch_index: str, venv: Path, installer: str) -> Path:

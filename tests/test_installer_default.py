@@ -12,16 +12,15 @@ real uv runs are in tests/test_uv_warm_e2e.py).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.fs import tmpfs
 from tests.support.torchindex import clean_pip_env
 from wizard.plan.cache import Where, cached_network, fit
 from wizard.plan.model import Network
@@ -185,24 +184,6 @@ def test_short_disk_installs_pip_without_a_cache_and_says_so(tmp_path: Path) -> 
     roomy = plan(tmp_path, "--profile", str(profile_with_free(tmp_path, 50 * GB)))
     assert roomy["choice"]["cache"] == "keep"
     assert "--no-cache-dir" not in step(roomy, "install-torch")["argv"]
-
-
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir(parents=True, exist_ok=True)
-    if (
-        os.geteuid() != 0
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-            capture_output=True,
-            check=False,
-        ).returncode
-    ):
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def test_uv_cache_on_a_small_other_filesystem_is_not_kept(tmp_path: Path) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.fs import tmpfs
 from tests.support.runplan import make_plan, py_step
 from wizard.plan.model import Estimate, Step
 from wizard.run.preflight import (
@@ -151,22 +150,6 @@ def test_disk_check_uses_the_estimate(tmp_path: Path) -> None:
     problems = check_plan(plan)
     assert len(problems) == 1 and "free at" in problems[0]
     assert free_bytes(tmp_path / "v" / "deep") > 0
-
-
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str, *opts: str) -> Iterator[Path]:
-    path.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", ",".join([f"size={size}", *opts]), "tmpfs", str(path)],
-        capture_output=True,
-        check=False,
-    )
-    if r.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root): the pure disk check covers the logic")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 @pytest.mark.skipif(

@@ -1,4 +1,5 @@
 """Reading the small files a user names (a profile, a saved plan): never block, never flood.
+And ``sha256_of``, the digest of a (large) file read in blocks.
 
 ``read_small_text(path, what, hint)`` opens without blocking (a FIFO or a device would otherwise
 hang the open or the read), accepts only a regular file, and reads at most ``limit`` bytes, so
@@ -8,6 +9,7 @@ exhausted memory.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -52,3 +54,12 @@ def read_small_text(path: str | Path, what: str, hint: str, limit: int = LIMIT) 
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{what} {path} is not UTF-8 text; {hint}") from None
+
+
+def sha256_of(path: Path) -> str:
+    """The hex SHA-256 of the file at ``path``, read 1 MiB at a time (wheels are large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,4 +1,4 @@
-"""Real filesystems for fault tests: a read-only folder and a tiny full one.
+"""Real filesystems for fault tests: a tmpfs of a given size, a read-only folder, a tiny full one.
 
 As root, permission bits do not stop writes, so a read-only folder is a read-only tmpfs mount;
 as another user, a folder without write permission. Tests skip only where neither can be made.
@@ -25,6 +25,19 @@ def _mount_tmpfs(path: Path, options: str) -> bool:
 
 
 @contextlib.contextmanager
+def tmpfs(path: Path, size: str, *opts: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (e.g. "100m", plus mount options such as "ro") mounted at ``path`` for
+    the block; the test is skipped where it cannot be mounted (not root)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or not _mount_tmpfs(path, ",".join([f"size={size}", *opts])):
+        pytest.skip("cannot mount a tmpfs here (needs root); the pure disk checks cover the logic")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@contextlib.contextmanager
 def readonly_dir(parent: Path) -> Iterator[Path]:
     path = parent / "readonly"
     path.mkdir()
@@ -46,11 +59,5 @@ def readonly_dir(parent: Path) -> Iterator[Path]:
 @contextlib.contextmanager
 def tiny_filesystem(parent: Path, size: str = "2m") -> Iterator[Path]:
     """A writable tmpfs of ``size`` (root only): writes past it fail with ENOSPC."""
-    path = parent / "tiny"
-    path.mkdir()
-    if os.geteuid() != 0 or not _mount_tmpfs(path, f"size={size}"):
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    try:
+    with tmpfs(parent / "tiny", size) as path:
         yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import html
 import os
 import re
@@ -26,6 +25,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from wizard.files import sha256_of
 
 REPO = Path(__file__).resolve().parents[2]
 TORCH_VERSION = "2.13.0"
@@ -82,14 +83,6 @@ def _find_torch_wheel(dest: Path) -> Path | None:
     return None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_simple_index(files: Path, out: Path) -> list[str]:
     """Write ``out/<project>/index.html`` (PEP 503) for every wheel in ``files``; return projects."""
     by_project: dict[str, list[Path]] = {}
@@ -103,7 +96,7 @@ def write_simple_index(files: Path, out: Path) -> list[str]:
         links = []
         for whl in wheels:
             rel = os.path.relpath(whl, pdir)
-            href = urllib.parse.quote(rel) + "#sha256=" + _sha256(whl)
+            href = urllib.parse.quote(rel) + "#sha256=" + sha256_of(whl)
             links.append(f'<a href="{html.escape(href)}">{html.escape(whl.name)}</a><br/>')
         (pdir / "index.html").write_text(
             "<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n"

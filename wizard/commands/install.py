@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -149,21 +150,11 @@ def checked_plan(saved: Plan, path: str) -> Plan:
     difference = step_difference(saved.steps, expected)
     if not difference and fresh.choice != saved.choice:
         names = [
-            f
-            for f in (
-                "channel",
-                "backend",
-                "torch",
-                "packages",
-                "build",
-                "installer",
-                "venv",
-                "cache_dir",
-                "cache",
-            )
-            if getattr(fresh.choice, f) != getattr(saved.choice, f)
+            f.name
+            for f in dataclasses.fields(fresh.choice)
+            if getattr(fresh.choice, f.name) != getattr(saved.choice, f.name)
         ]
-        difference = f"its recorded choice ({', '.join(names) or 'index_url or network'}) differs"
+        difference = f"its recorded choice ({', '.join(names)}) differs"
     if difference:
         raise UsageError(
             f"--plan {path} is not the plan this torch-wizard makes for its machine and choices: "

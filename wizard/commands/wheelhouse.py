@@ -29,7 +29,6 @@ Exit codes: 0 done, 1 a download failed (what was fetched stays for the next run
 from __future__ import annotations
 
 import argparse
-import hashlib
 import html
 import importlib.util
 import os
@@ -41,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wizard.errors import UsageError, WizardError
+from wizard.files import sha256_of
 from wizard.machine.model import Machine
 from wizard.plan.model import Plan
 
@@ -221,14 +221,6 @@ def _wheels(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in folder.glob("*.whl")} if folder.is_dir() else {}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_pages(folder: Path) -> list[str]:
     """PEP 503 pages for the wheels in ``folder``: ``<project>/index.html`` linking to
     ``../<wheel>#sha256=...``, and ``index.html`` listing the projects. Returns the projects."""
@@ -243,7 +235,7 @@ def write_pages(folder: Path) -> list[str]:
         by_project.setdefault(name, []).append(whl)
     for name, wheels in by_project.items():
         links = [
-            f'<a href="../{html.escape(urllib.parse.quote(w.name))}#sha256={_sha256(w)}">'
+            f'<a href="../{html.escape(urllib.parse.quote(w.name))}#sha256={sha256_of(w)}">'
             f"{html.escape(w.name)}</a><br/>"
             for w in wheels
         ]
@@ -340,7 +332,7 @@ def check_hashes(dest: Path, pins: dict[str, set[str]]) -> list[Path]:
             digests = wanted.get(_pin_of(whl.name))
         except InvalidWheelFilename:
             continue
-        if digests and _sha256(whl) not in digests:
+        if digests and sha256_of(whl) not in digests:
             bad.append(whl)
     return bad
 
