@@ -123,7 +123,9 @@ class PreviewScreen(WizardScreen[str]):
             tooltip="Show or fold the verify step's script",
             show=False,
         ),
-        Binding("q", "finish", "Quit", id="finish", tooltip="Leave; nothing is run"),
+        Binding(
+            "q", "finish", "Quit", id="finish", tooltip="Leave; nothing is run", show=False
+        ),  # the footer has ^q Quit already (and the Quit button is there): room for Help
     ]
 
     def __init__(self, steps: tuple[str, ...], plan: Plan, dry_run: bool) -> None:
