@@ -65,9 +65,11 @@ async def to_preview(pilot: Pilot[Any]) -> None:
 
 
 def footer_keys(app: WizardApp) -> list[str]:
+    """The footer keys drawn whole inside the terminal."""
     from textual.widgets._footer import FooterKey
 
-    return [k.description for k in app.screen.query(FooterKey)]
+    width = app.size.width
+    return [k.description for k in app.screen.query(FooterKey) if 0 < k.region.right <= width]
 
 
 def on_screen_fully(widget: Any) -> bool:
@@ -83,9 +85,12 @@ def on_screen_fully(widget: Any) -> bool:
 # Item 6: keys, help, palette, glyphs, Home/End
 
 
-async def test_quit_and_help_are_in_the_footer_on_every_step(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(60, 18), (80, 24)])
+async def test_quit_and_help_are_in_the_footer_on_every_step(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
     app = app_for("cpu-server", tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await on_screen(pilot, MachineScreen)
         await wait_for(pilot, lambda: app.screen.machine is not None)  # type: ignore[attr-defined]
         await pilot.pause(0.2)
