@@ -762,3 +762,16 @@ async def test_a_broken_runner_ends_on_a_failed_done(tmp_path: Path) -> None:
         await on_screen(pilot, DoneScreen)
         assert app.result.finished.outcome == "failed"
         assert "the runner broke" in app.result.finished.message
+
+
+async def test_clicking_back_on_the_preview_returns_to_the_choices(tmp_path: Path) -> None:
+    app = app_for("cpu-server", tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await to_preview(pilot)
+        await pilot.click("#back")
+        await on_screen(pilot, ChoicesScreen)
+        await pilot.click("#next")
+        await on_screen(pilot, PreviewScreen)
+        await pilot.click("#copy")
+        await pilot.pause()
+        assert "torch==" in app.clipboard and isinstance(app.screen, PreviewScreen)

@@ -227,5 +227,5 @@ class PreviewScreen(WizardScreen[str]):
         if button_id in actions:
             event.stop()
             await self.run_action(actions[button_id])
-        else:
-            await super().on_button_pressed(event)
+        # Back: Textual runs the base class's handler as well; calling it here too dismissed the
+        # screen twice (a crash: no screen left to pop).
