@@ -69,8 +69,8 @@ def run(ctx: Context) -> list[Row]:
     rows: list[Row] = []
     cmds: dict[str, list[str]] = {
         "python -c pass (floor)": [PY, "-c", "pass"],
-        'python -c "import wizard"': [PY, "-c", "import wizard"],
-        'python -c "import wizard.cli"': [PY, "-c", "import wizard.cli"],
+        'python -c "import torch_wizard"': [PY, "-c", "import torch_wizard"],
+        'python -c "import torch_wizard.cli"': [PY, "-c", "import torch_wizard.cli"],
     }
     missing: dict[str, str] = {}
     why = _works(detect)
@@ -103,7 +103,7 @@ def run(ctx: Context) -> list[Row]:
             ]
     times = interleaved(cmds, ctx.reps_fast)
     floor = median(times["python -c pass (floor)"])
-    imp = median(times['python -c "import wizard"'])
+    imp = median(times['python -c "import torch_wizard"'])
     for name, ts in times.items():
         m = median(ts)
         is_cmd = name.startswith("torch-wizard")
@@ -121,7 +121,7 @@ def run(ctx: Context) -> list[Row]:
         )
         if is_cmd:
             ctx.note(
-                f"- `{name}`: {fmt_s(m)} = floor {fmt_s(floor)} + `import wizard` "
+                f"- `{name}`: {fmt_s(m)} = floor {fmt_s(floor)} + `import torch_wizard` "
                 f"{fmt_s(max(0.0, imp - floor))} + the command {fmt_s(max(0.0, m - imp))}; "
                 + import_profile(_as_module(cmds[name], wiz))
             )
@@ -133,8 +133,8 @@ def run(ctx: Context) -> list[Row]:
 
 
 def _as_module(argv: list[str], wiz: list[str]) -> list[str]:
-    """The same command as ``-m wizard ...`` so ``python -X importtime`` can run it."""
-    return ["-m", "wizard", *argv[len(wiz) :]]
+    """The same command as ``-m torch_wizard ...`` so ``python -X importtime`` can run it."""
+    return ["-m", "torch_wizard", *argv[len(wiz) :]]
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from bench.common import (
     scratch,
 )
 from tests.support.torchindex import clean_pip_env
-from wizard.catalog.remote import RemoteFile
+from torch_wizard.catalog.remote import RemoteFile
 
 SECTION = "5. Disk"
 CACHE = BENCH / "cache" / "pypi-torch-linux-x86_64.json"

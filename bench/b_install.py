@@ -156,12 +156,12 @@ def _fresh_env(tmp: Path) -> dict[str, str]:
 
 
 def run(ctx: Context) -> list[Row]:
-    if not (REPO / "wizard" / "commands" / "install.py").exists():
+    if not (REPO / "torch_wizard" / "commands" / "install.py").exists():
         return [
             Row(
                 SECTION,
                 "torch-wizard install",
-                status="not available yet: wizard/commands/install.py missing",
+                status="not available yet: torch_wizard/commands/install.py missing",
             )
         ]
     rows: list[Row] = []

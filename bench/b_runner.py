@@ -56,10 +56,10 @@ def _available(module: str) -> None:
 CONSOLE = """
 import sys
 from pathlib import Path
-from wizard.commands.install import ConsolePrinter
-from wizard.plan.model import Plan
-from wizard.run.runner import Runner, run_sync
-from wizard.serial import from_json
+from torch_wizard.commands.install import ConsolePrinter
+from torch_wizard.plan.model import Plan
+from torch_wizard.run.runner import Runner, run_sync
+from torch_wizard.serial import from_json
 import json
 plan = from_json(Plan, json.loads(Path(sys.argv[1]).read_text()))
 runner = Runner(plan, log_path=sys.argv[2])
@@ -103,7 +103,7 @@ def console_install(tmp: Path, n: int, rep: int) -> float:
 def run(ctx: Context) -> list[Row]:
     rows: list[Row] = []
     try:
-        _available("wizard.run.runner")
+        _available("torch_wizard.run.runner")
     except NotAvailable as err:
         return [Row(SECTION, "1M lines through the runner", status=f"not available yet: {err}")]
     n = 1_000_000
@@ -185,8 +185,8 @@ def run(ctx: Context) -> list[Row]:
         )
     )
     try:
-        _available("wizard.ui.app")
-        _available("wizard.ui.screens.run")
+        _available("torch_wizard.ui.app")
+        _available("torch_wizard.ui.screens.run")
     except NotAvailable as err:
         rows.append(Row(SECTION, "Run screen (headless)", status=f"not available yet: {err}"))
         return rows

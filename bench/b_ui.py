@@ -126,12 +126,12 @@ class Tmux:
 def run(ctx: Context) -> list[Row]:
     rows: list[Row] = []
     root = fixture_root()
-    if not (REPO / "wizard" / "ui" / "app.py").exists():
+    if not (REPO / "torch_wizard" / "ui" / "app.py").exists():
         return [
             Row(
                 SECTION,
                 "torch-wizard first screen",
-                status="not available yet: wizard/ui/app.py missing",
+                status="not available yet: torch_wizard/ui/app.py missing",
             )
         ]
     if root is None:
@@ -184,8 +184,8 @@ def run(ctx: Context) -> list[Row]:
         from bench.b_cli import import_profile
 
         ctx.note(
-            "- First screen: `import wizard.ui.app` "
-            + import_profile(["-c", "import wizard.ui.app"])
+            "- First screen: `import torch_wizard.ui.app` "
+            + import_profile(["-c", "import torch_wizard.ui.app"])
             + "; minimal Textual app: "
             + import_profile(["-c", "import textual.app, textual.widgets"], top=3)
         )

@@ -57,11 +57,11 @@ class Context:
 
 
 def wizard_argv() -> list[str]:
-    """The ``torch-wizard`` console script of the dev venv, else ``python -m wizard``."""
+    """The ``torch-wizard`` console script of the dev venv, else ``python -m torch_wizard``."""
     script = VENV / "bin" / "torch-wizard"
     if script.exists():
         return [str(script)]
-    return [PY, "-m", "wizard"]
+    return [PY, "-m", "torch_wizard"]
 
 
 def median(xs: Sequence[float]) -> float:

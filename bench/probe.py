@@ -44,9 +44,9 @@ def lines(n: int) -> None:
 
 def _line_plan(n: int, log_dir: Path) -> Any:
     """A real plan (fixture or host machine) whose only step is `python -m bench.probe lines N`."""
-    from wizard.machine import detect
-    from wizard.plan import make_plan
-    from wizard.plan.model import Choices, Step
+    from torch_wizard.machine import detect
+    from torch_wizard.plan import make_plan
+    from torch_wizard.plan.model import Choices, Step
 
     root = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "machines" / "cpu-server"
     machine = detect(root=root if root.is_dir() else None)
@@ -61,8 +61,8 @@ def _line_plan(n: int, log_dir: Path) -> Any:
 
 
 async def _drain_runner(n: int, log: Path) -> dict[str, Any]:
-    from wizard.run.events import Finished, Output
-    from wizard.run.runner import Runner
+    from torch_wizard.run.events import Finished, Output
+    from torch_wizard.run.runner import Runner
 
     plan = _line_plan(n, log.parent)
     runner = Runner(plan, log_path=log, preflight=False, write_receipt=False)
@@ -91,8 +91,8 @@ def runner(n: int, log: Path) -> None:
 
 
 def ui(n: int, log: Path) -> None:
-    from wizard.run.runner import Runner
-    from wizard.ui.app import WizardApp
+    from torch_wizard.run.runner import Runner
+    from torch_wizard.ui.app import WizardApp
 
     plan = _line_plan(n, log.parent)
     app = WizardApp(
@@ -155,8 +155,8 @@ def _profile_shown(app: Any) -> bool:
 
 
 def pilot(root: str) -> None:
-    from wizard.machine import detect
-    from wizard.ui.app import WizardApp
+    from torch_wizard.machine import detect
+    from torch_wizard.ui.app import WizardApp
 
     imported = time.perf_counter()
     app = WizardApp(lambda: detect(root=root), dry_run=True)

@@ -1,4 +1,4 @@
-"""Build wizard/machine/data/gpus.tsv, the GPU table keyed by PCI vendor:device id.
+"""Build torch_wizard/machine/data/gpus.tsv, the GPU table keyed by PCI vendor:device id.
 
     python scripts/build_gpu_table.py PCI_IDS [--nvidia FILE] [--amd FILE] [-o OUT] [--date D]
 
@@ -15,7 +15,7 @@ Primary sources, one per fact:
   ``Processor`` column gives the target, the ``Example Products`` column the products, and the
   section heading (``**GCN GFX11 (RDNA 3)**``) the architecture.
 - Intel family: discrete parts are the device ids of the Linux kernel's ``pciids.h`` discrete
-  groups (``wizard.machine.intel.DISCRETE``); integrated Xe (graphics version 12 and newer) is
+  groups (``torch_wizard.machine.intel.DISCRETE``); integrated Xe (graphics version 12 and newer) is
   named by the platform in pci.ids (Tiger Lake ... Panther Lake, Linux's ``pciids.h`` groups
   ``INTEL_TGL_IDS`` onwards); anything else is older integrated graphics.
 
@@ -37,7 +37,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = REPO / "scripts" / "gpu_sources"
-OUT = REPO / "wizard" / "machine" / "data" / "gpus.tsv"
+OUT = REPO / "torch_wizard" / "machine" / "data" / "gpus.tsv"
 
 VENDORS = {"10de": "NVIDIA", "1002": "AMD", "8086": "Intel"}
 
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"build_gpu_table: {path}: no such file", file=sys.stderr)
             return 2
     sys.path.insert(0, str(REPO))
-    from wizard.machine.intel import DISCRETE
+    from torch_wizard.machine.intel import DISCRETE
 
     with open(args.pci_ids, encoding="utf-8", errors="replace") as f:
         version, devices = parse_pci_ids(f)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Check the bundled catalog against PyPI or a PyTorch index: the code lives in the package,
-``wizard/catalog/check.py`` (see its docstring for every option), and ``torch-wizard catalog
+``torch_wizard/catalog/check.py`` (see its docstring for every option), and ``torch-wizard catalog
 check`` is the installed command. This wrapper runs the same ``main`` from a checkout, including
 the maintainers' ``--write`` (update releases.json from PyPI) and ``--data``."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wizard.catalog.check import main
+from torch_wizard.catalog.check import main
 
 if __name__ == "__main__":
     sys.exit(main())

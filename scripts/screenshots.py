@@ -32,18 +32,18 @@ from tests.support.ui import (  # noqa: E402
     rehearsal_planner,
     wait_for,
 )
-from wizard.machine.model import Machine  # noqa: E402
-from wizard.plan import Choices  # noqa: E402
-from wizard.plan.model import Plan  # noqa: E402
-from wizard.run.runner import Runner  # noqa: E402
-from wizard.ui.app import WizardApp  # noqa: E402
-from wizard.ui.screens.advanced import AdvancedScreen  # noqa: E402
-from wizard.ui.screens.blocker import BlockerScreen  # noqa: E402
-from wizard.ui.screens.done import DoneScreen  # noqa: E402
-from wizard.ui.screens.help import HelpScreen  # noqa: E402
-from wizard.ui.screens.preview import PreviewScreen  # noqa: E402
-from wizard.ui.screens.run import RunScreen  # noqa: E402
-from wizard.ui.screens.source import SourceScreen  # noqa: E402
+from torch_wizard.machine.model import Machine  # noqa: E402
+from torch_wizard.plan import Choices  # noqa: E402
+from torch_wizard.plan.model import Plan  # noqa: E402
+from torch_wizard.run.runner import Runner  # noqa: E402
+from torch_wizard.ui.app import WizardApp  # noqa: E402
+from torch_wizard.ui.screens.advanced import AdvancedScreen  # noqa: E402
+from torch_wizard.ui.screens.blocker import BlockerScreen  # noqa: E402
+from torch_wizard.ui.screens.done import DoneScreen  # noqa: E402
+from torch_wizard.ui.screens.help import HelpScreen  # noqa: E402
+from torch_wizard.ui.screens.preview import PreviewScreen  # noqa: E402
+from torch_wizard.ui.screens.run import RunScreen  # noqa: E402
+from torch_wizard.ui.screens.source import SourceScreen  # noqa: E402
 
 Drive = Callable[[Pilot[Any]], Awaitable[None]]
 

@@ -36,9 +36,9 @@ def fixtures() -> Path:
 def run_cli(
     *args: str, cwd: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``torch-wizard`` command (as ``python -m wizard``) and capture its output."""
+    """Run the real ``torch-wizard`` command (as ``python -m torch_wizard``) and capture its output."""
     return subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
+        [sys.executable, "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -77,7 +77,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
         )
         site = tmp / "site.yml"
         made = subprocess.run(
-            [PY, "-m", "wizard", "export", "ansible", "--config", str(answers),
+            [PY, "-m", "torch_wizard", "export", "ansible", "--config", str(answers),
              "--venv", str(tmp / "torch"), "-o", str(site)],
             capture_output=True, text=True, env=env, cwd=tmp, timeout=60, check=False,
         )  # fmt: skip
@@ -109,11 +109,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
         first = play()
         second = play()
     report = subprocess.run(
-        [PY, "-m", "wizard", "report", str(tmp / "reports")],
+        [PY, "-m", "torch_wizard", "report", str(tmp / "reports")],
         capture_output=True, text=True, env=env, cwd=tmp, timeout=60, check=False,
     )  # fmt: skip
     report_json = subprocess.run(
-        [PY, "-m", "wizard", "report", str(tmp / "reports"), "--json"],
+        [PY, "-m", "torch_wizard", "report", str(tmp / "reports"), "--json"],
         capture_output=True, text=True, env=env, cwd=tmp, timeout=60, check=False,
     )  # fmt: skip
     print("\n" + answers.read_text() + "\n" + recap_block(first.stdout) + "\n\n")

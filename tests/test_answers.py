@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, REPO
-from wizard import catalog
-from wizard.answers import (
+from torch_wizard import catalog
+from torch_wizard.answers import (
     answers_of_choices,
     dump_answers,
     keys,
     parse_answers,
 )
-from wizard.cli import build_parser
-from wizard.commands.common import build_choices, choices_from_args
-from wizard.plan.model import Choices, SourceOptions
+from torch_wizard.cli import build_parser
+from torch_wizard.commands.common import build_choices, choices_from_args
+from torch_wizard.plan.model import Choices, SourceOptions
 
 MACHINES = FIXTURES / "machines"
 LAB = """\
@@ -45,7 +45,7 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
+        [sys.executable, "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -200,7 +200,7 @@ def test_bad_answers_file_is_one_line_exit_2_nothing_written(
     before = sorted(p.name for p in work.iterdir())
     venv = work / "venv"
     r = subprocess.run(
-        [sys.executable, "-m", "wizard", "install", "--config", str(bad), "--venv", str(venv),
+        [sys.executable, "-m", "torch_wizard", "install", "--config", str(bad), "--venv", str(venv),
          "--yes"],
         capture_output=True, text=True, cwd=work, env=env_for(tmp_path), timeout=60, check=False,
     )  # fmt: skip

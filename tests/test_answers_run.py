@@ -36,7 +36,7 @@ def test_step_timeout_from_the_answers_file_ends_a_stalled_install(tmp_path: Pat
             f'packages = ["torch"]\ninstaller = "uv"\nvenv = "{tmp_path / "venv"}"\n'
         )
         r = subprocess.run(
-            [sys.executable, "-m", "wizard", "install", "--config", str(answers), "--yes"],
+            [sys.executable, "-m", "torch_wizard", "install", "--config", str(answers), "--yes"],
             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
         )  # fmt: skip
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr
@@ -48,7 +48,7 @@ def test_a_step_timeout_the_cli_would_refuse_is_refused_in_the_file(tmp_path: Pa
     for bad, words in (("0", "0.0 is not a number of seconds"), ('"soon"', "a string")):
         answers.write_text(f'backend = "cpu"\nstep-timeout = {bad}\n')
         r = subprocess.run(
-            [sys.executable, "-m", "wizard", "install", "--config", str(answers), "--yes",
+            [sys.executable, "-m", "torch_wizard", "install", "--config", str(answers), "--yes",
              "--venv", str(tmp_path / "venv")],
             capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
             env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")},

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from tests.conftest import FIXTURES
 from tests.support.ui import machine_source, on_screen, past_machine
-from wizard.answers import parse_answers
-from wizard.commands.common import build_choices
-from wizard.plan import Choices
-from wizard.ui.app import WizardApp
-from wizard.ui.screens.preview import PreviewScreen
-from wizard.ui.screens.save import SaveScreen
+from torch_wizard.answers import parse_answers
+from torch_wizard.commands.common import build_choices
+from torch_wizard.plan import Choices
+from torch_wizard.ui.app import WizardApp
+from torch_wizard.ui.screens.preview import PreviewScreen
+from torch_wizard.ui.screens.save import SaveScreen
 
 
 async def test_key_a_saves_answers_the_cli_reads_back(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ async def test_key_a_saves_answers_the_cli_reads_back(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
     r = subprocess.run(
-        [sys.executable, "-m", "wizard", "plan", "--format", "json", "--config", str(saved),
+        [sys.executable, "-m", "torch_wizard", "plan", "--format", "json", "--config", str(saved),
          "--root", str(FIXTURES / "machines" / "cpu-server")],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip

@@ -67,6 +67,13 @@ CASES: list[Case] = [
     # (--config is an option now, the answers file; --configure is still no --configure-only)
     ("abbrev-configure", lambda t: ["plan", *CPU, "--configure", "x"], "unrecognized arguments"),
     ("abbrev-installer", lambda t: ["plan", *CPU, "--inst", "uv"], "unrecognized arguments"),
+    # torch-wizard's own environment is never installed into (an activated tool venv, or .venv
+    # of the README's first command): PyTorch would be mixed into the tool's packages
+    (
+        "own-venv-install",
+        lambda t: ["install", "--venv", sys.prefix, "--yes"],
+        "torch-wizard itself runs in",
+    ),
 ]
 
 
@@ -79,7 +86,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, case: C
     before = sorted(p.name for p in work.iterdir())
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
     proc = subprocess.run(
-        [sys.executable, "-m", "wizard", *argv],
+        [sys.executable, "-m", "torch_wizard", *argv],
         capture_output=True,
         text=True,
         cwd=work,

@@ -1,6 +1,6 @@
 """Bad input and faults, round two (issue 17): a table of real CLI runs.
 
-Each bad-input case is ``python -m wizard ...`` as a user would run it, with what it needs set
+Each bad-input case is ``python -m torch_wizard ...`` as a user would run it, with what it needs set
 up first (a FIFO, a symlink loop, a file where a folder should be, a saved plan or profile edited
 by hand, a closed or full stdout, an odd environment). Every one must end with exactly one line
 on stderr that names the problem (the expected words), the expected exit code (2: usage), no
@@ -31,7 +31,7 @@ from typing import IO
 import pytest
 
 from tests.support.runplan import make_plan, processes_with_marker, py_step
-from wizard.run.runner import Runner, run_sync
+from torch_wizard.run.runner import Runner, run_sync
 
 REPO = Path(__file__).resolve().parent.parent
 MACHINES = REPO / "tests" / "fixtures" / "machines"
@@ -78,7 +78,7 @@ def _loop(t: Path) -> str:
 
 def _cli(t: Path, *args: str) -> str:
     r = subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
+        [sys.executable, "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         env=cli_env(t.parent),
@@ -205,7 +205,7 @@ def _other_python(t: Path) -> list[str]:
 @dataclass(frozen=True)
 class Case:
     id: str
-    argv: Callable[[Path], list[str]]  # the work folder -> arguments after 'python -m wizard'
+    argv: Callable[[Path], list[str]]  # the work folder -> arguments after 'python -m torch_wizard'
     words: str  # in the one stderr line
     code: int = 2
     env: dict[str, str] = field(default_factory=dict)  # added to (or, "", blanking) cli_env
@@ -580,7 +580,7 @@ def _run_case(case: Case, tmp: Path) -> tuple[subprocess.CompletedProcess[str], 
 
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "wizard", *argv],
+            [sys.executable, "-m", "torch_wizard", *argv],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.PIPE,
@@ -675,7 +675,7 @@ def _venv_with_pth(tmp: Path, code: str) -> Path:
 
 def _doctor(venv: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wizard", "doctor", "--venv", str(venv), *args],
+        [sys.executable, "-m", "torch_wizard", "doctor", "--venv", str(venv), *args],
         capture_output=True,
         text=True,
         env=cli_env(tmp),
@@ -723,9 +723,9 @@ def test_fault_doctor_on_a_crashing_python_names_the_signal(tmp_path: Path) -> N
 def _receipt(venv: Path, **choice: object) -> None:
     """A receipt as a run writes it, for a cpu plan into ``venv``, then edited (``choice``)."""
     from tests.support.runplan import machine
-    from wizard.plan import Choices
-    from wizard.plan import make_plan as plan_for
-    from wizard.run.receipt import Receipt, write_receipt
+    from torch_wizard.plan import Choices
+    from torch_wizard.plan import make_plan as plan_for
+    from torch_wizard.run.receipt import Receipt, write_receipt
 
     base = str(choice.pop("index_base", "https://download.pytorch.org/whl"))
     plan = plan_for(
@@ -748,7 +748,7 @@ def test_fault_doctor_does_not_trust_a_receipt_edited_by_hand(tmp_path: Path) ->
 def test_fault_doctor_fix_uses_the_receipts_index_base_and_torch(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    from wizard import catalog
+    from torch_wizard import catalog
 
     older = catalog.load().releases("stable")[1].version
     mirror = "https://mirror.example.org/pytorch/whl"
@@ -877,7 +877,7 @@ def test_fault_stalled_download_is_shown_and_ended_by_step_timeout(
         [
             sys.executable,
             "-m",
-            "wizard",
+            "torch_wizard",
             "install",
             "--backend",
             "cpu",

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, REPO, run_cli
-from wizard.machine import apply_overrides, detect
-from wizard.machine.model import PythonInfo
-from wizard.machine.python_env import base_interpreter
-from wizard.plan.wheel import base_python
+from torch_wizard.machine import apply_overrides, detect
+from torch_wizard.machine.model import PythonInfo
+from torch_wizard.machine.python_env import base_interpreter
+from torch_wizard.plan.wheel import base_python
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout and scripts")
 
@@ -88,7 +88,7 @@ def clean_env(tmp_path: Path, path: str | None = None) -> dict[str, str]:
 
 def plan_json(py: Path, tmp_path: Path, *args: str, env: dict[str, str]) -> dict[str, object]:
     proc = subprocess.run(
-        [str(py), "-m", "wizard", "plan", "--format", "json", "--backend", "cpu", *args],
+        [str(py), "-m", "torch_wizard", "plan", "--format", "json", "--backend", "cpu", *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -13,9 +13,9 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from wizard import catalog
-from wizard.catalog import core
-from wizard.catalog.core import PLATFORM_KEYS, variant_kind, variant_order
+from torch_wizard import catalog
+from torch_wizard.catalog import core
+from torch_wizard.catalog.core import PLATFORM_KEYS, variant_kind, variant_order
 
 DATA = Path(core.__file__).parent / "data"
 RELEASES = json.loads((DATA / "releases.json").read_text("utf-8"))
@@ -298,7 +298,7 @@ def test_load_is_light() -> None:
     """Loading the catalog pulls neither textual nor packaging.tags (its speed is a benchmark's
     business, bench/b_cli.py, not a timed test's: a loaded CI machine made this one flaky)."""
     code = (
-        "import sys; from wizard import catalog; c = catalog.load(); c.releases();"
+        "import sys; from torch_wizard import catalog; c = catalog.load(); c.releases();"
         "print('textual' in sys.modules, 'packaging.tags' in sys.modules)"
     )
     root = Path(__file__).resolve().parent.parent

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.httpserver import serve_directory
-from wizard import catalog
-from wizard.catalog.core import AGE_CHECK_ENV, STALE_DAYS, staleness
-from wizard.commands.catalog import PLATFORM_KEYS
+from torch_wizard import catalog
+from torch_wizard.catalog.core import AGE_CHECK_ENV, STALE_DAYS, staleness
+from torch_wizard.commands.catalog import PLATFORM_KEYS
 
 REPO = Path(__file__).resolve().parent.parent
 CPU = str(REPO / "tests" / "fixtures" / "machines" / "cpu-server")
@@ -60,8 +60,10 @@ def test_catalog_check_prints_what_the_script_prints(tmp_path: Path, extra: list
     with serve_directory(tmp_path) as url:
         args = ["--index-base", f"{url}/whl", *extra]
         script = _run([sys.executable, "scripts/check_catalog.py", *args])
-        command = _run([sys.executable, "-m", "wizard", "catalog", "check", *args])
-        before = _run([sys.executable, "-m", "wizard", *args[:2], "catalog", "check", *args[2:]])
+        command = _run([sys.executable, "-m", "torch_wizard", "catalog", "check", *args])
+        before = _run(
+            [sys.executable, "-m", "torch_wizard", *args[:2], "catalog", "check", *args[2:]]
+        )
     assert before.stdout == command.stdout  # --index-base given before the command counts too
     assert script.stdout and command.stdout == script.stdout
     assert command.stderr == script.stderr == ""
@@ -75,7 +77,9 @@ def test_catalog_check_prints_what_the_script_prints(tmp_path: Path, extra: list
 
 def test_catalog_check_with_an_unreachable_index_is_one_line_exit_1(tmp_path: Path) -> None:
     with serve_directory(tmp_path) as url:  # serves nothing
-        r = _run([sys.executable, "-m", "wizard", "catalog", "check", "--index-base", url, "-q"])
+        r = _run(
+            [sys.executable, "-m", "torch_wizard", "catalog", "check", "--index-base", url, "-q"]
+        )
     assert r.returncode == 1, r.stdout + r.stderr
     assert "Traceback" not in r.stderr
 
@@ -89,13 +93,13 @@ def test_catalog_check_with_an_unreachable_index_is_one_line_exit_1(tmp_path: Pa
     ],
 )
 def test_catalog_check_bad_input_is_one_line_exit_2(argv: list[str], words: str) -> None:
-    r = _run([sys.executable, "-m", "wizard", "catalog", "check", *argv])
+    r = _run([sys.executable, "-m", "torch_wizard", "catalog", "check", *argv])
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.splitlines()) == 1 and words in r.stderr, r.stderr
 
 
 def test_catalog_without_check_names_it() -> None:
-    r = _run([sys.executable, "-m", "wizard", "catalog"])
+    r = _run([sys.executable, "-m", "torch_wizard", "catalog"])
     assert r.returncode == 2 and "check" in r.stderr and len(r.stderr.splitlines()) == 1
 
 
@@ -117,7 +121,7 @@ def test_staleness_starts_after_120_days() -> None:
 
 
 def test_the_bundled_catalog_records_when_it_was_updated() -> None:
-    data = json.loads((REPO / "wizard" / "catalog" / "data" / "releases.json").read_text())
+    data = json.loads((REPO / "torch_wizard" / "catalog" / "data" / "releases.json").read_text())
     assert datetime.date.fromisoformat(data["updated"]) == datetime.date.fromisoformat(
         catalog.load().updated
     )
@@ -126,8 +130,10 @@ def test_the_bundled_catalog_records_when_it_was_updated() -> None:
 
 
 def _copy_with_updated(root: Path, updated: str) -> Path:
-    shutil.copytree(REPO / "wizard", root / "wizard", ignore=shutil.ignore_patterns("__pycache__"))
-    path = root / "wizard" / "catalog" / "data" / "releases.json"
+    shutil.copytree(
+        REPO / "torch_wizard", root / "torch_wizard", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    path = root / "torch_wizard" / "catalog" / "data" / "releases.json"
     data = json.loads(path.read_text("utf-8"))
     data["updated"] = updated
     path.write_text(json.dumps(data), "utf-8")
@@ -146,7 +152,7 @@ def fresh_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _plan(copy: Path, *extra: str, **env: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "wizard", "plan", "--root", CPU, "--venv", "/tmp/v", *extra]
+    argv = [sys.executable, "-m", "torch_wizard", "plan", "--root", CPU, "--venv", "/tmp/v", *extra]
     return _run(argv, cwd=copy, PYTHONPATH=str(copy), **env)
 
 
@@ -170,8 +176,8 @@ def test_the_note_is_off_with_quiet_or_the_variable(old_copy: Path) -> None:
 
 
 SCREEN = """
-from wizard.machine import detect
-from wizard.ui.screens.machine import notes_content
+from torch_wizard.machine import detect
+from torch_wizard.ui.screens.machine import notes_content
 print(notes_content(detect(root={root!r})).plain)
 """
 

@@ -35,8 +35,8 @@ def test_bundled_releases_match_pypi(tmp_path: Path) -> None:
 
 
 def test_pypi_simple_index_reads_live() -> None:
-    from wizard.catalog import load
-    from wizard.catalog.index import list_versions, platform_tags_for
+    from torch_wizard.catalog import load
+    from torch_wizard.catalog.index import list_versions, platform_tags_for
 
     files = list_versions(
         "https://pypi.org/simple", "torch", "3.12", platform_tags_for("linux-x86_64")

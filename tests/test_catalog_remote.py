@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from tests.support.httpserver import serve_directory
-from wizard.catalog.remote import RemoteFile
+from torch_wizard.catalog.remote import RemoteFile
 
 
 def test_zip_members_read_through_http(tmp_path: Path) -> None:

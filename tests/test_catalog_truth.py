@@ -1,6 +1,6 @@
 """Catalog truth (issue 14): each corrected fact, seen through real ``torch-wizard plan`` runs over
 fixture machine roots and target overrides. The sources of every fact are in the catalog data
-(wizard/catalog/data/*.json) next to the fact."""
+(torch_wizard/catalog/data/*.json) next to the fact."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FIXTURES, run_cli
-from wizard import catalog
+from torch_wizard import catalog
 
 MACHINES = FIXTURES / "machines"
 CPU = str(MACHINES / "cpu-server")
@@ -251,8 +251,8 @@ def test_rocm_7_14_targets_are_said_to_be_unconfirmed() -> None:
 
 def test_the_machine_screen_agrees_about_arc_igpus() -> None:
     """The wizard's first screen says the same as the plan: a Core Ultra Arc iGPU is usable."""
-    from wizard.machine import detect
-    from wizard.ui.state import machine_verdict
+    from torch_wizard.machine import detect
+    from torch_wizard.ui.state import machine_verdict
 
     verdict = machine_verdict(detect(root=MACHINES / "intel-meteor-lake-igpu"))
     assert verdict.text.startswith("Intel Core Ultra (Meteor Lake-H) Arc Graphics (integrated)")
@@ -262,8 +262,8 @@ def test_the_machine_screen_agrees_about_arc_igpus() -> None:
 def test_the_choices_screen_offers_thors_builds_as_the_plan_judges_them() -> None:
     """explore() (the Choices screen) judges each CUDA build of Thor the way the plan does:
     cu130 fits, cu132 is newer than JetPack 7's CUDA, cu126's aarch64 build lacks 11.0."""
-    from wizard.machine import detect
-    from wizard.plan import Choices, explore
+    from torch_wizard.machine import detect
+    from torch_wizard.plan import Choices, explore
 
     options = explore(detect(root=MACHINES / "jetson-thor-jp7"), Choices(venv="/tmp/x"))
     by = {o.value: o for o in options.backends}

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.support.httpserver import serve_directory
-from wizard import catalog
+from torch_wizard import catalog
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from wizard.cli import build_parser
-from wizard.cli_help import walk
+from torch_wizard.cli import build_parser
+from torch_wizard.cli_help import walk
 
 REPO = Path(__file__).resolve().parent.parent
 CPU = str(REPO / "tests" / "fixtures" / "machines" / "cpu-server")
@@ -22,7 +22,7 @@ CPU = str(REPO / "tests" / "fixtures" / "machines" / "cpu-server")
 
 def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
+        [sys.executable, "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

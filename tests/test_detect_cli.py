@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from wizard.errors import UsageError
-from wizard.machine import (
+from torch_wizard.errors import UsageError
+from torch_wizard.machine import (
     apply_overrides,
     detect,
     dump_profile,
@@ -278,7 +278,14 @@ def test_no_torch_in_an_empty_venv(tmp_path: Path) -> None:
 
 def test_detect_text_gives_driver_advice_for_a_driverless_gpu() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "wizard", "detect", "--root", str(MACHINES / "rtx4090-nouveau")],
+        [
+            sys.executable,
+            "-m",
+            "torch_wizard",
+            "detect",
+            "--root",
+            str(MACHINES / "rtx4090-nouveau"),
+        ],
         capture_output=True,
         text=True,
         check=True,

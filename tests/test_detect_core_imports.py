@@ -19,14 +19,16 @@ def _modules(code: str) -> set[str]:
 
 
 def test_core_does_not_import_textual() -> None:
-    mods = _modules("import wizard.machine, wizard.catalog, wizard.plan, wizard.run")
-    assert "wizard.machine" in mods
+    mods = _modules(
+        "import torch_wizard.machine, torch_wizard.catalog, torch_wizard.plan, torch_wizard.run"
+    )
+    assert "torch_wizard.machine" in mods
     assert not any(m == "textual" or m.startswith("textual.") for m in mods)
 
 
 def test_detection_imports_stay_light() -> None:
     mods = _modules(
-        "import wizard.machine as m; m.detect(root='tests/fixtures/machines/cpu-server')"
+        "import torch_wizard.machine as m; m.detect(root='tests/fixtures/machines/cpu-server')"
     )
     heavy = {"textual", "rich", "asyncio", "psutil"}
     assert not heavy & {m.split(".")[0] for m in mods}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.machine import Machine, detect
+from torch_wizard.machine import Machine, detect
 
 MACHINES = Path(__file__).parent / "fixtures" / "machines"
 GB = 1024**3

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from wizard.machine import Machine, detect, dump_profile, gputable
-from wizard.machine.pci import parse_cim
+from torch_wizard.machine import Machine, detect, dump_profile, gputable
+from torch_wizard.machine.pci import parse_cim
 
 REPO = Path(__file__).resolve().parent.parent
 MACHINES = Path(__file__).parent / "fixtures" / "machines"
@@ -93,7 +93,7 @@ def test_lookup_unknown_and_case() -> None:
 
 def test_table_is_not_read_for_a_machine_without_a_gpu() -> None:
     code = (
-        "from wizard.machine import detect, gputable; "
+        "from torch_wizard.machine import detect, gputable; "
         f"detect(root={str(MACHINES / 'cpu-server')!r}); print(gputable._rows is None); "
         f"detect(root={str(MACHINES / 'rtx4090-nouveau')!r}); print(gputable._rows is None)"
     )
@@ -233,7 +233,7 @@ def test_unknown_nvidia_id_falls_back_and_says_so(tmp_path: Path) -> None:
     "name", ["rtx4090-nouveau", "gtx1080-rtx4090", "windows-amd-rx7900xtx", "k80-driver470"]
 )
 def test_profile_round_trip_keeps_the_new_fields(name: str, tmp_path: Path) -> None:
-    from wizard.machine import load_profile
+    from torch_wizard.machine import load_profile
 
     m = machine(name)
     path = tmp_path / "p.json"
@@ -249,7 +249,7 @@ def test_archspec_features_give_the_avx_flags() -> None:
     """archspec's own microarchitecture data (what host() returns on Windows / Intel macOS)."""
     import archspec.cpu  # type: ignore[import-untyped]
 
-    from wizard.machine.cpu import flags_from_features
+    from torch_wizard.machine.cpu import flags_from_features
 
     targets = archspec.cpu.TARGETS
     assert flags_from_features(targets["haswell"].features) == ("avx", "avx2", "fma", "f16c")
@@ -259,7 +259,7 @@ def test_archspec_features_give_the_avx_flags() -> None:
 
 
 def test_archspec_on_this_host_agrees_with_proc_cpuinfo() -> None:
-    from wizard.machine.cpu import archspec_cpu, parse_cpuinfo
+    from torch_wizard.machine.cpu import archspec_cpu, parse_cpuinfo
 
     flags, vendor, problem = archspec_cpu()
     assert problem == ""
@@ -280,7 +280,7 @@ def test_macbook_gpu_from_system_profiler() -> None:
 
 
 def test_system_profiler_intel_mac_and_garbage() -> None:
-    from wizard.machine.apple import parse_displays
+    from torch_wizard.machine.apple import parse_displays
 
     intel_mac = json.dumps(
         {

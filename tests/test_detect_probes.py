@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from wizard.errors import UsageError
-from wizard.machine import amd, boards, cpu, intel, memory, nvidia, system, toolchain
-from wizard.machine import detect as detect_machine
-from wizard.machine.root import Root, run_argv
+from torch_wizard.errors import UsageError
+from torch_wizard.machine import amd, boards, cpu, intel, memory, nvidia, system, toolchain
+from torch_wizard.machine import detect as detect_machine
+from torch_wizard.machine.root import Root, run_argv
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="shell tool stand-ins")
 

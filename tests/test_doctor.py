@@ -10,10 +10,10 @@ from pathlib import Path
 
 from tests.conftest import run_cli
 from tests.support.runplan import machine
-from wizard import catalog
-from wizard.commands.doctor import assess, variant_of
-from wizard.machine.model import NvidiaGPU, NvidiaInfo
-from wizard.run.verify import VerifyReport
+from torch_wizard import catalog
+from torch_wizard.commands.doctor import assess, variant_of
+from torch_wizard.machine.model import NvidiaGPU, NvidiaInfo
+from torch_wizard.run.verify import VerifyReport
 
 CAT = catalog.load()
 

@@ -27,7 +27,7 @@ from packaging.markers import Marker
 from tests.conftest import FIXTURES, REPO
 from tests.support import projectindex, torchindex
 from tests.support.httpserver import serve_directory
-from wizard.plan.verify import MARKER, verify_argv
+from torch_wizard.plan.verify import MARKER, verify_argv
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ FAMILY_WHEELS = ("torchao==0.18.0", "torchcodec==0.16.0")
 
 def wizard(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
+        [sys.executable, "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         cwd=REPO,

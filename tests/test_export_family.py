@@ -1,5 +1,5 @@
 """torchao and torchcodec in --packages: each pinned to the release its own project pairs with
-the plan's torch (wizard/catalog/data/family.json, sources there), only where its build
+the plan's torch (torch_wizard/catalog/data/family.json, sources there), only where its build
 workflows publish it, with one exit-2 line otherwise; the pins reach the install and verify
 steps. The data is checked against PyPI when TORCH_WIZARD_NETWORK_TESTS=1."""
 
@@ -11,8 +11,8 @@ import os
 import pytest
 
 from tests.conftest import FIXTURES, REPO, run_cli
-from wizard.catalog import family
-from wizard.catalog import load as load_catalog
+from torch_wizard.catalog import family
+from torch_wizard.catalog import load as load_catalog
 
 MACHINES = FIXTURES / "machines"
 
@@ -167,7 +167,7 @@ def test_nightly_family_is_unpinned() -> None:
 def test_family_data_matches_pypi() -> None:
     """Every recorded release is on PyPI with that first-upload date, those Pythons and
     platforms (the fields family.json took from PyPI)."""
-    from wizard.catalog.index import list_files
+    from torch_wizard.catalog.index import list_files
 
     keys = {"x86_64": "linux-x86_64", "aarch64": "linux-aarch64", "win_amd64": "windows-x86_64"}
     for name, package in family.load().items():

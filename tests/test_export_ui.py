@@ -9,11 +9,11 @@ import tomlkit
 from textual.command import CommandPalette
 
 from tests.support.ui import machine_source, on_screen, past_machine, wait_for
-from wizard.plan import Choices
-from wizard.plan.project import plan_export
-from wizard.ui.app import WizardApp
-from wizard.ui.screens.preview import PreviewScreen
-from wizard.ui.screens.save import SaveScreen
+from torch_wizard.plan import Choices
+from torch_wizard.plan.project import plan_export
+from torch_wizard.ui.app import WizardApp
+from torch_wizard.ui.screens.preview import PreviewScreen
+from torch_wizard.ui.screens.save import SaveScreen
 
 SIZE = (100, 32)
 

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 CONTRACTS = (
     "The core (machine, catalog, plan, run) never imports Textual or the UI",
-    "Planning is pure: wizard.plan never imports the runner or the UI",
+    "Planning is pure: torch_wizard.plan never imports the runner or the UI",
 )
 
 
@@ -50,16 +50,18 @@ def test_the_import_contracts_are_kept() -> None:
 def test_a_forbidden_import_breaks_the_contracts(tmp_path: Path) -> None:
     shutil.copy(REPO / "pyproject.toml", tmp_path)
     shutil.copytree(
-        REPO / "wizard", tmp_path / "wizard", ignore=shutil.ignore_patterns("__pycache__")
+        REPO / "torch_wizard",
+        tmp_path / "torch_wizard",
+        ignore=shutil.ignore_patterns("__pycache__"),
     )
     # A lazy import inside a function, as the two arrows this check removed were.
-    (tmp_path / "wizard" / "plan" / "_bad.py").write_text(
-        "def f() -> None:\n    from wizard.run import runner  # noqa: F401\n", "utf-8"
+    (tmp_path / "torch_wizard" / "plan" / "_bad.py").write_text(
+        "def f() -> None:\n    from torch_wizard.run import runner  # noqa: F401\n", "utf-8"
     )
-    (tmp_path / "wizard" / "machine" / "_bad.py").write_text("import textual\n", "utf-8")
+    (tmp_path / "torch_wizard" / "machine" / "_bad.py").write_text("import textual\n", "utf-8")
     proc = _lint_imports(tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert "Contracts: 0 kept, 2 broken." in out, out
-    assert "wizard.plan._bad -> wizard.run.runner" in out, out
-    assert "wizard.machine._bad -> textual" in out, out
+    assert "torch_wizard.plan._bad -> torch_wizard.run.runner" in out, out
+    assert "torch_wizard.machine._bad -> textual" in out, out

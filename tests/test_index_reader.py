@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.httpserver import serve, serve_directory
-from wizard.catalog import Catalog, index
-from wizard.catalog.index import IndexReadError, list_files, list_versions, platform_tags_for
+from torch_wizard.catalog import Catalog, index
+from torch_wizard.catalog.index import IndexReadError, list_files, list_versions, platform_tags_for
 
 # Names shaped like real wheels: local labels, a PyPI build tag, free-threaded and macOS builds.
 WHEELS = [

@@ -109,7 +109,7 @@ def test_ctrl_c_cancels_cleanly_with_exit_130(tmp_path: Path) -> None:
         args = ("--venv", str(venv), "--index-base", index, "--installer", "uv")
         plan = saved_plan(tmp_path, *args, env=env)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "wizard", "install", "--plan", str(plan), "--yes"],
+            [sys.executable, "-m", "torch_wizard", "install", "--plan", str(plan), "--yes"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

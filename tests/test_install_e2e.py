@@ -21,10 +21,10 @@ from tests.support.fs import tmpfs
 from tests.support.httpserver import serve, serve_directory
 from tests.support.runplan import PY, make_plan, processes_with_marker
 from tests.support.torchindex import build_index, clean_pip_env, supported_here
-from wizard.plan.isolation import pip_env
-from wizard.plan.model import Step
-from wizard.run.events import Event, Finished, Output, Progress
-from wizard.run.runner import Runner
+from torch_wizard.plan.isolation import pip_env
+from torch_wizard.plan.model import Step
+from torch_wizard.run.events import Event, Finished, Output, Progress
+from torch_wizard.run.runner import Runner
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / ".venv" / "bin"
@@ -57,7 +57,7 @@ def wizard(
     *args: str, env: dict[str, str], timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PY, "-m", "wizard", *args],
+        [PY, "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -132,7 +132,7 @@ def test_cancel_mid_install_removes_the_new_venv(tmp_path: Path, torch_index: st
     tmp.mkdir()
     env["TMPDIR"] = str(tmp)
     proc = subprocess.Popen(
-        [PY, "-m", "wizard", *install_args(torch_index, venv, "pip"), "--yes"],
+        [PY, "-m", "torch_wizard", *install_args(torch_index, venv, "pip"), "--yes"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -292,7 +292,7 @@ def test_full_disk_is_refused_before_running(tmp_path: Path, torch_index: str) -
 
 
 async def test_disk_filling_up_mid_install_fails_cleanly(tmp_path: Path, torch_index: str) -> None:
-    from wizard.commands.install import load_plan
+    from torch_wizard.commands.install import load_plan
 
     with tmpfs(tmp_path / "small", "150m") as small:
         venv = small / "venv"

@@ -7,11 +7,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from wizard.commands.install import ConsolePrinter
-from wizard.machine import apply_overrides, detect
-from wizard.plan import Choices, make_plan
-from wizard.plan.render import command_line
-from wizard.run.events import Finished, Output, Progress, StepFinished, StepStarted
+from torch_wizard.commands.install import ConsolePrinter
+from torch_wizard.machine import apply_overrides, detect
+from torch_wizard.plan import Choices, make_plan
+from torch_wizard.plan.render import command_line
+from torch_wizard.run.events import Finished, Output, Progress, StepFinished, StepStarted
 
 CPU = Path(__file__).resolve().parent / "fixtures" / "machines" / "cpu-server"
 

@@ -22,9 +22,9 @@ import pytest
 
 from tests.support.fs import tmpfs
 from tests.support.torchindex import clean_pip_env
-from wizard.plan.cache import Where, cached_network, fit
-from wizard.plan.model import Network
-from wizard.run.preflight import cache_problem
+from torch_wizard.plan.cache import Where, cached_network, fit
+from torch_wizard.plan.model import Network
+from torch_wizard.run.preflight import cache_problem
 
 REPO = Path(__file__).resolve().parent.parent
 PY = str(REPO / ".venv" / "bin" / "python")
@@ -42,7 +42,7 @@ def env_for(tmp_path: Path) -> dict[str, str]:
 
 def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PY, "-m", "wizard", *args],
+        [PY, "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         env=env_for(tmp_path),
@@ -214,7 +214,7 @@ def test_preflight_counts_a_kept_cache() -> None:
 def test_a_saved_plan_that_keeps_its_cache_is_refused_when_the_room_is_gone(
     tmp_path: Path,
 ) -> None:
-    from wizard.commands.install import load_plan
+    from torch_wizard.commands.install import load_plan
 
     r = cli(tmp_path, "plan", "--format", "json", "--backend", "cpu", "--installer", "pip")
     assert r.returncode == 0, r.stderr

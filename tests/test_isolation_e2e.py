@@ -36,7 +36,7 @@ from tests.support.torchindex import (
     supported_here,
     write_simple_index,
 )
-from wizard.plan.isolation import removed
+from torch_wizard.plan.isolation import removed
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / ".venv" / "bin"
@@ -150,7 +150,7 @@ def wizard(
     *args: str, env: dict[str, str], timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PY, "-m", "wizard", *args],
+        [PY, "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         env=env,

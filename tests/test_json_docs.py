@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from wizard.commands.doctor import DOCTOR_SCHEMA, DoctorReport
-from wizard.commands.report import REPORT_SCHEMA, HostRow
-from wizard.run.receipt import RECEIPT_SCHEMA, Receipt, StepRecord
-from wizard.run.verify import Device, PackageCheck, VerifyReport
+from torch_wizard.commands.doctor import DOCTOR_SCHEMA, DoctorReport
+from torch_wizard.commands.report import REPORT_SCHEMA, HostRow
+from torch_wizard.run.receipt import RECEIPT_SCHEMA, Receipt, StepRecord
+from torch_wizard.run.verify import Device, PackageCheck, VerifyReport
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = (REPO / "docs" / "json.md").read_text("utf-8")
@@ -36,7 +36,7 @@ def named(text: str) -> set[str]:
 
 def _json(*args: str) -> dict:  # type: ignore[type-arg]
     r = subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
+        [sys.executable, "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,6 +1,6 @@
 """The published package: a real wheel built from this tree by pip (through the build backend in
 pyproject.toml) carries the license, the project URLs and classifiers, the one version that
-wizard/__init__.py holds, and a README whose links work on PyPI (absolute, to files that exist)."""
+torch_wizard/__init__.py holds, and a README whose links work on PyPI (absolute, to files that exist)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard import __version__
+from torch_wizard import __version__
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -92,3 +92,37 @@ def test_the_readme_on_pypi_has_only_absolute_links_to_real_files(wheel: Path) -
         for prefix in (RAW, BLOB):
             if link.startswith(prefix):
                 assert (REPO / link[len(prefix) :]).is_file(), f"{link} names no file here"
+
+
+def test_the_wheel_installs_as_import_torch_wizard(wheel: Path, tmp_path: Path) -> None:
+    """The import name matches the PyPI name: the wheel holds one top-level package,
+    ``torch_wizard`` (no generic ``wizard`` to collide with), and a venv with it installed imports
+    it and runs its console script's module."""
+    with zipfile.ZipFile(wheel) as zf:
+        tops = {
+            n.split("/", 1)[0]
+            for n in zf.namelist()
+            if not n.split("/", 1)[0].endswith(".dist-info")
+        }
+    assert tops == {"torch_wizard"}
+    venv = tmp_path / "v"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    # --no-deps: the dependencies are this venv's own (site-packages of the test interpreter)
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--isolated",
+         "--target", str(tmp_path / "t"), str(wheel)],
+        check=True,
+    )  # fmt: skip
+    code = "import torch_wizard, torch_wizard.cli; print(torch_wizard.__version__, torch_wizard.__file__)"
+    r = subprocess.run(
+        [str(py), "-I", "-c", f"import sys; sys.path[:0] = [{str(tmp_path / 't')!r}, {site!r}]; {code}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    version, where = r.stdout.split()
+    assert version == __version__ and Path(where).is_relative_to(tmp_path / "t")
+    assert not (tmp_path / "t" / "wizard").exists()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 SHOW = (
-    "from wizard.run.paths import log_dir; from wizard.run.lock import lock_path; "
+    "from torch_wizard.run.paths import log_dir; from torch_wizard.run.lock import lock_path; "
     "from pathlib import Path; print(log_dir()); print(lock_path(Path('/v')).parent)"
 )
 

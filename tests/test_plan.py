@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.fs import readonly_dir
-from wizard import catalog
-from wizard.errors import UsageError
-from wizard.machine.model import (
+from torch_wizard import catalog
+from torch_wizard.errors import UsageError
+from torch_wizard.machine.model import (
     AMDGPU,
     AMDInfo,
     AppleInfo,
@@ -33,10 +33,10 @@ from wizard.machine.model import (
     PythonInfo,
     Tool,
 )
-from wizard.plan import Choices, explore, make_plan
-from wizard.plan.model import Network, Plan
-from wizard.plan.render import command_line, plan_json, render
-from wizard.serial import from_json
+from torch_wizard.plan import Choices, explore, make_plan
+from torch_wizard.plan.model import Network, Plan
+from torch_wizard.plan.render import command_line, plan_json, render
+from torch_wizard.serial import from_json
 
 CAT = catalog.load()
 NEWEST = CAT.releases()[0]

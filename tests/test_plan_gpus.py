@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from wizard.machine import detect
-from wizard.plan import Choices, explore
+from torch_wizard.machine import detect
+from torch_wizard.plan import Choices, explore
 
 MACHINES = Path(__file__).parent / "fixtures" / "machines"
 
@@ -21,7 +21,7 @@ def plan(name: str, tmp_path: Path, *extra: str) -> dict[str, Any]:
         [
             sys.executable,
             "-m",
-            "wizard",
+            "torch_wizard",
             "plan",
             "--root",
             str(MACHINES / name),
@@ -222,7 +222,7 @@ def test_windows_nvidia_driver_installed_but_no_nvidia_smi(tmp_path: Path) -> No
     assert opts.resolved is not None and opts.resolved.backend == "cpu"
     assert any("pass --nvidia-driver VERSION" in r for r in opts.reasons)
     assert not any(r.startswith("Install NVIDIA's driver") for r in opts.reasons)
-    from wizard.machine import apply_overrides
+    from torch_wizard.machine import apply_overrides
 
     later = explore(apply_overrides(m, nvidia_driver="566.36"), Choices(venv="C:\\tw\\venv"))
     assert later.resolved is not None and later.resolved.backend == "cu126"

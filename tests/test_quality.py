@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PATHS = ["wizard", "tests", "scripts", "bench"]
+PATHS = ["torch_wizard", "tests", "scripts", "bench"]
 
 
 def _tool(name: str) -> str:

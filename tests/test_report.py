@@ -12,20 +12,20 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES
-from wizard.commands.doctor import DoctorReport
-from wizard.machine import detect
-from wizard.plan import make_plan
-from wizard.plan.model import Choices
-from wizard.run.receipt import Receipt, write_receipt
-from wizard.run.verify import VerifyReport
-from wizard.serial import to_json
+from torch_wizard.commands.doctor import DoctorReport
+from torch_wizard.machine import detect
+from torch_wizard.plan import make_plan
+from torch_wizard.plan.model import Choices
+from torch_wizard.run.receipt import Receipt, write_receipt
+from torch_wizard.run.verify import VerifyReport
+from torch_wizard.serial import to_json
 
 MACHINES = FIXTURES / "machines"
 
 
 def report(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wizard", "report", *args],
+        [sys.executable, "-m", "torch_wizard", "report", *args],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.runplan import PY, make_plan, processes_with_marker, py_step
-from wizard.plan.isolation import host_network, removed, step_environ
-from wizard.plan.model import Step
-from wizard.plan.render import render_sh
-from wizard.run.events import Event, Finished, Notice, Output, StepStarted
-from wizard.run.lock import VenvLock, lock_path
-from wizard.run.runner import Runner
+from torch_wizard.plan.isolation import host_network, removed, step_environ
+from torch_wizard.plan.model import Step
+from torch_wizard.plan.render import render_sh
+from torch_wizard.run.events import Event, Finished, Notice, Output, StepStarted
+from torch_wizard.run.lock import VenvLock, lock_path
+from torch_wizard.run.runner import Runner
 
 DASH = shutil.which("dash")
 HOSTILE = {
@@ -248,7 +248,7 @@ def test_a_lock_left_by_a_killed_run_is_stale(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     state = tmp_path / "state"
     code = (
-        "import sys, time; from pathlib import Path; from wizard.run.lock import VenvLock; "
+        "import sys, time; from pathlib import Path; from torch_wizard.run.lock import VenvLock; "
         "lock = VenvLock(Path(sys.argv[1]), sys.argv[2]); lock.acquire(); "
         "print('locked', flush=True); time.sleep(600)"
     )
@@ -303,7 +303,7 @@ def test_preflight_lock_message_reaches_the_console(tmp_path: Path) -> None:
     try:
         env = {**os.environ, "XDG_STATE_HOME": str(state)}
         proc = subprocess.run(
-            [PY, "-m", "wizard", "install", "--backend", "cpu", "--packages", "torch",
+            [PY, "-m", "torch_wizard", "install", "--backend", "cpu", "--packages", "torch",
              "--index-base", "http://127.0.0.1:9/whl", "--venv", str(venv), "--yes"],
             capture_output=True, text=True, env=env, check=False,
             cwd=Path(__file__).resolve().parent.parent, timeout=60,
@@ -320,8 +320,8 @@ def test_a_sigkilled_wizard_takes_its_running_step_with_it(tmp_path: Path) -> No
     marker = f"tw-pdeathsig-{os.getpid()}"
     code = (
         "import asyncio, sys; from pathlib import Path; "
-        "from tests.support.runplan import make_plan; from wizard.plan.model import Step; "
-        "from wizard.run.runner import Runner; "
+        "from tests.support.runplan import make_plan; from torch_wizard.plan.model import Step; "
+        "from torch_wizard.run.runner import Runner; "
         "step = Step('hang', 'Hang', (sys.executable, '-c', "
         "'import time; print(\"up\", flush=True); time.sleep(600)', sys.argv[2])); "
         "plan = make_plan(Path(sys.argv[1]), step); "

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from wizard.run.lines import MAX_DISPLAY, LineSplitter, ProgressParser, display_line, strip_ansi
+from torch_wizard.run.lines import (
+    MAX_DISPLAY,
+    LineSplitter,
+    ProgressParser,
+    display_line,
+    strip_ansi,
+)
 
 
 def test_splits_lines_across_chunks_and_keeps_partial() -> None:
@@ -108,7 +114,7 @@ def test_uv_download_lines_become_whole_download_progress() -> None:
 
 
 def test_uv_sizes_units_and_unknown_sizes() -> None:
-    from wizard.run.lines import uv_size
+    from torch_wizard.run.lines import uv_size
 
     assert uv_size("1.5", "KiB") == 1536 and uv_size("2.0", "GiB") == 2 * 1024**3
     assert uv_size("512", "B") == 512
@@ -126,7 +132,7 @@ def test_uv_sizes_units_and_unknown_sizes() -> None:
 
 
 def test_plain_lines_take_the_fast_path_and_match_the_full_cleaning() -> None:
-    from wizard.run.lines import _last_redraw, display_line, strip_ansi
+    from torch_wizard.run.lines import _last_redraw, display_line, strip_ansi
 
     samples = ["Collecting torch==2.13.0  ", "Ünïcode ✓ line", "x" * 5000, "", "   "]
     for raw in samples:

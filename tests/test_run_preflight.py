@@ -11,8 +11,8 @@ import pytest
 
 from tests.support.fs import tmpfs
 from tests.support.runplan import make_plan, py_step
-from wizard.plan.model import Estimate, Step
-from wizard.run.preflight import (
+from torch_wizard.plan.model import Estimate, Step
+from torch_wizard.run.preflight import (
     CACHE_MARGIN,
     GB,
     check_plan,

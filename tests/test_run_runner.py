@@ -15,9 +15,17 @@ from pathlib import Path
 import pytest
 
 from tests.support.runplan import PY, STUBBORN_TREE, make_plan, processes_with_marker, py_step
-from wizard.plan.model import Step
-from wizard.run.events import Event, Finished, Notice, Output, Progress, StepFinished, StepStarted
-from wizard.run.runner import Runner, run_sync
+from torch_wizard.plan.model import Step
+from torch_wizard.run.events import (
+    Event,
+    Finished,
+    Notice,
+    Output,
+    Progress,
+    StepFinished,
+    StepStarted,
+)
+from torch_wizard.run.runner import Runner, run_sync
 
 
 async def collect(runner: Runner, on: object = None) -> list[Event]:

@@ -24,8 +24,8 @@ import pytest
 
 from tests.conftest import FIXTURES, run_cli
 from tests.support.torchindex import clean_pip_env
-from wizard.commands.install import checked_plan, load_plan
-from wizard.errors import UsageError
+from torch_wizard.commands.install import checked_plan, load_plan
+from torch_wizard.errors import UsageError
 
 NOWHERE = "http://127.0.0.1:9/whl"  # nothing listens: a run that got past the checks fails fast
 MINOR = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -293,9 +293,9 @@ def test_a_uv_that_is_a_script_is_refused(tmp_path: Path) -> None:
 
 def test_the_real_interpreter_passes(saved: dict[str, Any]) -> None:
     """The check above is not a blanket refusal: the detected base interpreter is accepted."""
-    from wizard.commands.install import program_problem
-    from wizard.plan.model import Plan
-    from wizard.serial import from_json
+    from torch_wizard.commands.install import program_problem
+    from torch_wizard.plan.model import Plan
+    from torch_wizard.serial import from_json
 
     plan = from_json(Plan, saved)
     assert os.path.isabs(plan.steps[0].argv[0])

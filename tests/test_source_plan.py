@@ -8,8 +8,8 @@ import shlex
 import pytest
 from packaging.version import Version
 
-from wizard.errors import UsageError
-from wizard.machine.model import (
+from torch_wizard.errors import UsageError
+from torch_wizard.machine.model import (
     AMDGPU,
     AMDInfo,
     BoardInfo,
@@ -23,8 +23,8 @@ from wizard.machine.model import (
     PythonInfo,
     Tool,
 )
-from wizard.plan.model import Choices, Resolved, SourceOptions
-from wizard.plan.source import ENV_ONLY, cmake_argv, load_facts, source_plan
+from torch_wizard.plan.model import Choices, Resolved, SourceOptions
+from torch_wizard.plan.source import ENV_ONLY, cmake_argv, load_facts, source_plan
 
 G = 10**9
 TOOLS = (

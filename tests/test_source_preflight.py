@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.test_source_plan import AMD, JETSON, PI, RTX4090, TOOLS, mk, res
-from wizard.machine import detect
-from wizard.machine.model import MemoryInfo, OSInfo, PythonInfo, Tool
-from wizard.plan.model import Choices, SourceOptions
-from wizard.plan.source_preflight import Finding, install_fix, preflight
+from torch_wizard.machine import detect
+from torch_wizard.machine.model import MemoryInfo, OSInfo, PythonInfo, Tool
+from torch_wizard.plan.model import Choices, SourceOptions
+from torch_wizard.plan.source_preflight import Finding, install_fix, preflight
 
 G = 10**9
 CHOICES = Choices(build="source")

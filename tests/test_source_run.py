@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.machine.model import (
+from torch_wizard.machine.model import (
     CPUInfo,
     DiskInfo,
     Machine,
@@ -29,10 +29,10 @@ from wizard.machine.model import (
     PythonInfo,
     Tool,
 )
-from wizard.plan.model import Choices, Plan, Resolved, SourceOptions
-from wizard.plan.source import source_plan
-from wizard.run.events import Event, Progress, StepFinished
-from wizard.run.runner import run_sync
+from torch_wizard.plan.model import Choices, Plan, Resolved, SourceOptions
+from torch_wizard.plan.source import source_plan
+from torch_wizard.run.events import Event, Progress, StepFinished
+from torch_wizard.run.runner import run_sync
 
 FIXTURE = Path(__file__).parent / "fixtures" / "source"
 GIT_ENV = {

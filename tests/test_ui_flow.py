@@ -29,18 +29,18 @@ from tests.support.ui import (
     sleeping_steps,
     wait_for,
 )
-from wizard.errors import UsageError
-from wizard.machine.model import Machine
-from wizard.plan import Choices, make_plan
-from wizard.plan.render import command_line, render
-from wizard.ui.app import WizardApp
-from wizard.ui.screens.choices import ChoicesScreen
-from wizard.ui.screens.done import DoneScreen
-from wizard.ui.screens.machine import MachineScreen
-from wizard.ui.screens.preview import PreviewScreen
-from wizard.ui.screens.run import RunScreen
-from wizard.ui.screens.save import SaveScreen
-from wizard.ui.screens.source import SourceScreen
+from torch_wizard.errors import UsageError
+from torch_wizard.machine.model import Machine
+from torch_wizard.plan import Choices, make_plan
+from torch_wizard.plan.render import command_line, render
+from torch_wizard.ui.app import WizardApp
+from torch_wizard.ui.screens.choices import ChoicesScreen
+from torch_wizard.ui.screens.done import DoneScreen
+from torch_wizard.ui.screens.machine import MachineScreen
+from torch_wizard.ui.screens.preview import PreviewScreen
+from torch_wizard.ui.screens.run import RunScreen
+from torch_wizard.ui.screens.save import SaveScreen
+from torch_wizard.ui.screens.source import SourceScreen
 
 SIZE = (100, 32)
 
@@ -322,7 +322,7 @@ async def test_copy_and_save_from_the_preview(tmp_path: Path) -> None:
 
 async def test_windows_target_saves_powershell(tmp_path: Path) -> None:
     def windows() -> Machine:
-        from wizard.machine import apply_overrides
+        from torch_wizard.machine import apply_overrides
 
         return apply_overrides(fixture_machine("cpu-server"), os="windows")
 
@@ -570,7 +570,7 @@ async def test_cancel_asks_first_then_stops_the_child(tmp_path: Path) -> None:
         pid = int(pid_file.read_text())
         await pilot.press("escape")
         await pilot.pause()
-        from wizard.ui.screens.confirm import ConfirmScreen
+        from torch_wizard.ui.screens.confirm import ConfirmScreen
 
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # keep running

@@ -10,14 +10,14 @@ import pytest
 from tests.support import torchindex
 from tests.support.httpserver import serve_directory
 from tests.support.ui import on_screen, past_machine, wait_for
-from wizard.machine import detect
-from wizard.machine.model import Machine
-from wizard.plan import Choices
-from wizard.plan.model import Plan
-from wizard.run.runner import Runner
-from wizard.ui.app import WizardApp
-from wizard.ui.screens.done import DoneScreen
-from wizard.ui.screens.preview import PreviewScreen
+from torch_wizard.machine import detect
+from torch_wizard.machine.model import Machine
+from torch_wizard.plan import Choices
+from torch_wizard.plan.model import Plan
+from torch_wizard.run.runner import Runner
+from torch_wizard.ui.app import WizardApp
+from torch_wizard.ui.screens.done import DoneScreen
+from torch_wizard.ui.screens.preview import PreviewScreen
 
 
 @pytest.mark.slow

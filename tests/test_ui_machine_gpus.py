@@ -8,9 +8,9 @@ from pathlib import Path
 from textual.widgets import Static
 
 from tests.support.ui import machine_source, on_screen, wait_for
-from wizard.plan import Choices
-from wizard.ui.app import WizardApp
-from wizard.ui.screens.machine import MachineScreen
+from torch_wizard.plan import Choices
+from torch_wizard.ui.app import WizardApp
+from torch_wizard.ui.screens.machine import MachineScreen
 
 SIZE = (100, 40)
 
@@ -63,7 +63,7 @@ async def test_a_working_gpu_needs_no_advice(tmp_path: Path) -> None:
 
 def test_verdicts_for_driverless_amd_and_old_nvidia() -> None:
     from tests.support.ui import fixture_machine
-    from wizard.ui.state import machine_verdict
+    from torch_wizard.ui.state import machine_verdict
 
     amd = machine_verdict(fixture_machine("rx7900xtx-no-rocm"))
     assert amd.level == "warn" and "ROCm cannot reach it (no /sys/class/kfd" in amd.text
@@ -79,7 +79,7 @@ def test_verdict_when_the_driver_version_is_unknown() -> None:
     from dataclasses import replace
 
     from tests.support.ui import fixture_machine
-    from wizard.ui.state import machine_verdict
+    from torch_wizard.ui.state import machine_verdict
 
     m = fixture_machine("rtx4090-nouveau")
     m = replace(m, nvidia=replace(m.nvidia, kernel_driver="nvidia"))

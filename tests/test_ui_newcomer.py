@@ -26,21 +26,21 @@ from tests.support.ui import (
     runner_in,
     wait_for,
 )
-from wizard.machine import detect
-from wizard.plan import Choices, make_plan
-from wizard.plan.render import render
-from wizard.ui import settings
-from wizard.ui.app import WizardApp
-from wizard.ui.screens.advanced import AdvancedScreen
-from wizard.ui.screens.blocker import BlockerScreen
-from wizard.ui.screens.choices import ChoicesScreen
-from wizard.ui.screens.done import DoneScreen
-from wizard.ui.screens.help import HelpScreen
-from wizard.ui.screens.machine import MachineScreen
-from wizard.ui.screens.preview import PreviewScreen
-from wizard.ui.screens.run import RunLog, RunScreen
-from wizard.ui.screens.save import SaveScreen
-from wizard.ui.state import own_venv_default, phase_of, rate_text, screen_words
+from torch_wizard.machine import detect
+from torch_wizard.plan import Choices, make_plan
+from torch_wizard.plan.render import render
+from torch_wizard.ui import settings
+from torch_wizard.ui.app import WizardApp
+from torch_wizard.ui.screens.advanced import AdvancedScreen
+from torch_wizard.ui.screens.blocker import BlockerScreen
+from torch_wizard.ui.screens.choices import ChoicesScreen
+from torch_wizard.ui.screens.done import DoneScreen
+from torch_wizard.ui.screens.help import HelpScreen
+from torch_wizard.ui.screens.machine import MachineScreen
+from torch_wizard.ui.screens.preview import PreviewScreen
+from torch_wizard.ui.screens.run import RunLog, RunScreen
+from torch_wizard.ui.screens.save import SaveScreen
+from torch_wizard.ui.state import own_venv_default, phase_of, rate_text, screen_words
 
 
 def text_of(widget: Static | Label) -> str:
@@ -211,7 +211,7 @@ async def test_32bit_python_gets_a_blocker_screen_without_next(tmp_path: Path) -
 
 
 async def test_jetson_offers_only_the_versions_on_its_index(tmp_path: Path) -> None:
-    from wizard.catalog import load
+    from torch_wizard.catalog import load
 
     app = app_for("jetson-orin-jp62", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -347,7 +347,7 @@ async def test_advanced_sets_the_mirror_cache_and_gpu_facts(tmp_path: Path) -> N
 
 
 async def test_source_step_has_location_ref_and_checkout(tmp_path: Path) -> None:
-    from wizard.ui.screens.source import SourceScreen
+    from torch_wizard.ui.screens.source import SourceScreen
 
     app = app_for("cpu-server", tmp_path)
     async with app.run_test(size=(100, 36)) as pilot:
@@ -598,7 +598,7 @@ def test_the_ui_command_picks_another_default_venv_inside_the_wizards_own(tmp_pa
         pytest.skip("the tests do not run from a .venv")
     code = (
         "import os, sys\n"
-        "from wizard.ui.state import own_venv_default\n"
+        "from torch_wizard.ui.state import own_venv_default\n"
         "print(own_venv_default('.venv', os.getcwd(), sys.prefix, sys.base_prefix, '/h')[0])\n"
     )
     out = subprocess.run(
@@ -651,7 +651,7 @@ def test_textual_theme_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_plan_for_the_advanced_machine_matches_the_cli(tmp_path: Path) -> None:
     """What the Advanced GPU facts do is what --compute-capability does on the command line."""
-    from wizard.machine import apply_overrides
+    from torch_wizard.machine import apply_overrides
 
     m = fixture_machine("container-no-devnodes")
     choices = Choices(venv=str(tmp_path / "v"))
@@ -745,7 +745,7 @@ class BrokenRunner:
         self.plan = plan
 
     async def events(self) -> Any:
-        from wizard.run.events import StepStarted
+        from torch_wizard.run.events import StepStarted
 
         yield StepStarted(0, self.plan.steps[0])
         raise RuntimeError("the runner broke")

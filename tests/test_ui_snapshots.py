@@ -28,17 +28,17 @@ from tests.support.ui import (
     rehearsal_planner,
     wait_for,
 )
-from wizard.plan import Choices
-from wizard.run.runner import Runner
-from wizard.ui.app import WizardApp
-from wizard.ui.screens.advanced import AdvancedScreen
-from wizard.ui.screens.blocker import BlockerScreen
-from wizard.ui.screens.done import DoneScreen
-from wizard.ui.screens.help import HelpScreen
-from wizard.ui.screens.preview import PreviewScreen
-from wizard.ui.screens.run import RunScreen
-from wizard.ui.screens.save import SaveScreen
-from wizard.ui.screens.source import SourceScreen
+from torch_wizard.plan import Choices
+from torch_wizard.run.runner import Runner
+from torch_wizard.ui.app import WizardApp
+from torch_wizard.ui.screens.advanced import AdvancedScreen
+from torch_wizard.ui.screens.blocker import BlockerScreen
+from torch_wizard.ui.screens.done import DoneScreen
+from torch_wizard.ui.screens.help import HelpScreen
+from torch_wizard.ui.screens.preview import PreviewScreen
+from torch_wizard.ui.screens.run import RunScreen
+from torch_wizard.ui.screens.save import SaveScreen
+from torch_wizard.ui.screens.source import SourceScreen
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 MACHINES = {"cpu": "cpu-server", "nvidia": "rtx4090-driver550", "pi32": "raspberry-pi4-32bit"}

@@ -13,10 +13,10 @@ from dataclasses import replace
 import pytest
 
 from tests.support.ui import REPO, SNAP_VENV, canned_report, fixture_machine, rehearsal
-from wizard.machine.model import AMDGPU, AMDInfo, NvidiaGPU, NvidiaInfo, OSInfo
-from wizard.plan import Choices, make_plan
-from wizard.run.verify import MARKER, parse_report
-from wizard.ui.state import (
+from torch_wizard.machine.model import AMDGPU, AMDInfo, NvidiaGPU, NvidiaInfo, OSInfo
+from torch_wizard.plan import Choices, make_plan
+from torch_wizard.run.verify import MARKER, parse_report
+from torch_wizard.ui.state import (
     failure_hints,
     flow_steps,
     fmt_bytes,
@@ -78,7 +78,7 @@ def test_hints() -> None:
 
 
 def test_the_ui_command_imports_textual_only_when_run() -> None:
-    code = "import sys, wizard.cli, wizard.commands.ui; print('textual' in sys.modules)"
+    code = "import sys, torch_wizard.cli, torch_wizard.commands.ui; print('textual' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
     )
@@ -87,7 +87,7 @@ def test_the_ui_command_imports_textual_only_when_run() -> None:
 
 def test_bad_input_exits_2_before_the_ui(tmp_path: object) -> None:
     r = subprocess.run(
-        [sys.executable, "-m", "wizard", "--dry-run", "--root", "/nonexistent/machine"],
+        [sys.executable, "-m", "torch_wizard", "--dry-run", "--root", "/nonexistent/machine"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -97,7 +97,7 @@ def test_bad_input_exits_2_before_the_ui(tmp_path: object) -> None:
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "--root" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run(
-        [sys.executable, "-m", "wizard", "--index-base", "http://mirror.example.org/whl"],
+        [sys.executable, "-m", "torch_wizard", "--index-base", "http://mirror.example.org/whl"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -133,7 +133,7 @@ def test_no_terminal_exits_2_with_one_line_before_textual(
             [
                 sys.executable,
                 "-m",
-                "wizard",
+                "torch_wizard",
                 *args,
                 "--root",
                 str(REPO / "tests/fixtures/machines/cpu-server"),
@@ -310,8 +310,8 @@ def test_rehearsal_keeps_the_plan_but_runs_quick_stand_ins() -> None:
 
 
 def test_step_bar_spacing_is_the_same_whichever_step_is_current() -> None:
-    from wizard.ui.widgets import STEP_SEPARATOR as SEP
-    from wizard.ui.widgets import step_bar_content
+    from torch_wizard.ui.widgets import STEP_SEPARATOR as SEP
+    from torch_wizard.ui.widgets import step_bar_content
 
     steps = flow_steps("wheel", False)
     expected = f"torch-wizard 1 Machine {SEP} 2 Choices {SEP} 3 Preview {SEP} 4 Run {SEP} 5 Done"
@@ -332,7 +332,7 @@ def test_step_bar_spacing_is_the_same_whichever_step_is_current() -> None:
 
 
 def test_choices_legend_fits_and_explains_the_marks() -> None:
-    from wizard.ui.screens.choices import legend_content
+    from torch_wizard.ui.screens.choices import legend_content
 
     legend = legend_content()
     assert legend.plain == "★ recommended · ✗ will not work here (see Why below) · Enter accepts"
@@ -341,7 +341,7 @@ def test_choices_legend_fits_and_explains_the_marks() -> None:
 
 
 def test_plan_headline_says_what_the_commands_do() -> None:
-    from wizard.ui.state import plan_headline
+    from torch_wizard.ui.state import plan_headline
 
     cpu = make_plan(fixture_machine("cpu-server"), Choices(venv=SNAP_VENV))
     assert plan_headline(cpu) == (

@@ -82,7 +82,7 @@ def test_dry_run_in_a_real_terminal_reaches_the_preview(tmp_path: Path) -> None:
     status = tmp_path / "status"
     term = Tmux(tmp_path)
     command = (
-        f"sh -c '{sys.executable} -m wizard --dry-run --root {ROOT} --venv {venv}; "
+        f"sh -c '{sys.executable} -m torch_wizard --dry-run --root {ROOT} --venv {venv}; "
         f"echo $? > {status}; sleep 30'"
     )
     env = {

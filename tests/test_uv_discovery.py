@@ -16,8 +16,8 @@ import pytest
 
 from tests.conftest import FIXTURES
 from tests.test_base_interpreter import UV_BIN, clean_env, plan_json, step_argv, tool_venv
-from wizard.machine import detect
-from wizard.plan.wheel import uv_executable
+from torch_wizard.machine import detect
+from torch_wizard.plan.wheel import uv_executable
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout and scripts")
 
@@ -30,7 +30,7 @@ def uv_steps(plan: dict[str, object]) -> tuple[str, str]:
 
 def detect_json(py: Path, tmp_path: Path, env: dict[str, str]) -> dict[str, object]:
     proc = subprocess.run(
-        [str(py), "-m", "wizard", "detect", "--json"],
+        [str(py), "-m", "torch_wizard", "detect", "--json"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -57,7 +57,7 @@ def test_uv_chosen_but_nowhere_exits_2_and_writes_nothing(tmp_path: Path) -> Non
     target = tmp_path / "torch-env"
     args = ["install", "--installer", "uv", "--backend", "cpu", "--venv", str(target), "--yes"]
     proc = subprocess.run(
-        [str(py), "-m", "wizard", *args],
+        [str(py), "-m", "torch_wizard", *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -21,9 +21,9 @@ import pytest
 
 from tests.support.httpserver import serve
 from tests.support.torchindex import build_index, clean_pip_env, supported_here
-from wizard.commands.install import load_plan
-from wizard.run.events import Event, Finished, Output, Progress, StepFinished
-from wizard.run.runner import Runner
+from torch_wizard.commands.install import load_plan
+from torch_wizard.run.events import Event, Finished, Output, Progress, StepFinished
+from torch_wizard.run.runner import Runner
 
 REPO = Path(__file__).resolve().parent.parent
 PY = str(REPO / ".venv" / "bin" / "python")
@@ -74,7 +74,7 @@ def env_for(tmp_path: Path) -> dict[str, str]:
 def plan_for(tmp_path: Path, index: Index, venv: Path, *args: str) -> Path:
     r = subprocess.run(
         [
-            *(PY, "-m", "wizard", "plan", "--format", "json", "--backend", "cpu"),
+            *(PY, "-m", "torch_wizard", "plan", "--format", "json", "--backend", "cpu"),
             *("--torch", "2.13.0", "--packages", "torch", "--index-base", index.url),
             *("--venv", str(venv), *args),
         ],

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from wizard.run.verify import MARKER, VerifyReport, diagnose, parse_report, verify_argv
+from torch_wizard.run.verify import MARKER, VerifyReport, diagnose, parse_report, verify_argv
 
 
 def test_script_reports_a_missing_torch_for_real() -> None:

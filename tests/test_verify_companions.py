@@ -24,11 +24,11 @@ from tests.conftest import FIXTURES
 from tests.support import companions
 from tests.support.companions import NMS_MISSING, fake_venv, impostors, site_packages
 from tests.support.runplan import machine
-from wizard.plan.model import Plan, Resolved
-from wizard.plan.wheel import verify_step
-from wizard.run.events import Finished
-from wizard.run.runner import Runner
-from wizard.run.verify import (
+from torch_wizard.plan.model import Plan, Resolved
+from torch_wizard.plan.wheel import verify_step
+from torch_wizard.run.events import Finished
+from torch_wizard.run.runner import Runner
+from torch_wizard.run.verify import (
     PackageCheck,
     VerifyReport,
     diagnose,
@@ -269,7 +269,7 @@ def test_the_script_alone_ignores_impostors(tmp_path: Path, hostile: dict[str, s
 def plan_for(venv: Path, *, install: bool = False, **packages: str) -> Plan:
     """A plan of the real verify step (and, with ``install``, a stand-in install-torch step
     that changes nothing, so the receipt has a command for doctor to quote)."""
-    from wizard.plan.model import Estimate, Step
+    from torch_wizard.plan.model import Estimate, Step
 
     res = resolved(venv, **packages)
     steps = (verify_step(machine(), res),)
@@ -314,7 +314,7 @@ def doctor(venv: Path, env: dict[str, str], *extra: str) -> subprocess.Completed
         [
             sys.executable,
             "-m",
-            "wizard",
+            "torch_wizard",
             "doctor",
             "--venv",
             str(venv),
@@ -410,7 +410,7 @@ def test_real_install_with_a_mismatched_torchvision_fails_verification(
         [
             sys.executable,
             "-m",
-            "wizard",
+            "torch_wizard",
             "install",
             "--index-base",
             vision_index,
@@ -443,7 +443,7 @@ def test_real_install_with_a_mismatched_torchvision_fails_verification(
     cwd, path = impostors(tmp_path / "hostile")
     hostile = {**env, "PYTHONPATH": str(path)}
     d = subprocess.run(
-        [sys.executable, "-m", "wizard", "doctor", "--venv", str(venv), "--json"],
+        [sys.executable, "-m", "torch_wizard", "doctor", "--venv", str(venv), "--json"],
         capture_output=True,
         text=True,
         env=hostile,

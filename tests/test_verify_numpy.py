@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.companions import dist_info, fake_torch_source, make_venv, site_packages
-from wizard.run.verify import PackageCheck, VerifyReport, diagnose, parse_report, verify_argv
+from torch_wizard.run.verify import PackageCheck, VerifyReport, diagnose, parse_report, verify_argv
 
 REPO = Path(__file__).resolve().parent.parent
 NUMPY = "2.2.6"  # a NumPy 2 with cp311 manylinux wheels

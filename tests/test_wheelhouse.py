@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES
-from wizard.commands.wheelhouse import fetch_of, platform_tags, specs_of
-from wizard.machine import apply_overrides, detect
-from wizard.plan import make_plan
-from wizard.plan.model import DEFAULT_INDEX_BASE, Choices
+from torch_wizard.commands.wheelhouse import fetch_of, platform_tags, specs_of
+from torch_wizard.machine import apply_overrides, detect
+from torch_wizard.plan import make_plan
+from torch_wizard.plan.model import DEFAULT_INDEX_BASE, Choices
 
 MACHINES = FIXTURES / "machines"
 
@@ -24,7 +24,7 @@ def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
     return subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
+        [sys.executable, "-m", "torch_wizard", *args],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=False,
     )  # fmt: skip
 

@@ -29,7 +29,7 @@ def wizard(
     *args: str, env: dict[str, str], timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PY, "-m", "wizard", *args],
+        [PY, "-m", "torch_wizard", *args],
         capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO, check=False,
     )  # fmt: skip
 

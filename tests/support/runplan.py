@@ -6,8 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from wizard.machine.model import CPUInfo, Machine, OSInfo, PythonInfo
-from wizard.plan.model import Estimate, Plan, Resolved, Step
+from torch_wizard.machine.model import CPUInfo, Machine, OSInfo, PythonInfo
+from torch_wizard.plan.model import Estimate, Plan, Resolved, Step
 
 PY = sys.executable
 

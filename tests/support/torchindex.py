@@ -26,7 +26,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from wizard.files import sha256_of
+from torch_wizard.files import sha256_of
 
 REPO = Path(__file__).resolve().parents[2]
 TORCH_VERSION = "2.13.0"

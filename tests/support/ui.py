@@ -14,10 +14,10 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from wizard.machine import detect
-from wizard.machine.model import Machine
-from wizard.plan.model import Choices, Plan, Step
-from wizard.run.runner import Runner
+from torch_wizard.machine import detect
+from torch_wizard.machine.model import Machine
+from torch_wizard.plan.model import Choices, Plan, Step
+from torch_wizard.run.runner import Runner
 
 REPO = Path(__file__).resolve().parents[2]
 MACHINES = REPO / "tests" / "fixtures" / "machines"
@@ -55,7 +55,7 @@ def fast_plan(base: Plan, *steps: Step) -> Plan:
 
 def planner_with(*steps: Step) -> Callable[[Machine, Choices], Plan]:
     """A planner that makes the real plan, then swaps its steps for ``steps`` (fast, no network)."""
-    from wizard.plan import make_plan
+    from torch_wizard.plan import make_plan
 
     def plan(machine: Machine, choices: Choices) -> Plan:
         return fast_plan(make_plan(machine, choices), *steps)
@@ -98,7 +98,7 @@ FAIL_STEPS = (
 # --------------------------------------------------------------------------------------------------
 # Rehearsals: the real plan's steps (ids, titles, venv) with quick stand-ins for what they run. The
 # venv is really created (``python -m venv --without-pip``, a few hundredths of a second) and the
-# verify step prints a canned report in the exact format ``wizard.run.verify`` parses, so the Run
+# verify step prints a canned report in the exact format ``torch_wizard.run.verify`` parses, so the Run
 # and Done screens show what a real run shows, without a download.
 
 GFLOPS = {"cpu": 612.4, "cuda": 21437.9}  # a 64-core EPYC, an RTX 4090: fixed, for snapshots
@@ -106,8 +106,8 @@ GFLOPS = {"cpu": 612.4, "cuda": 21437.9}  # a 64-core EPYC, an RTX 4090: fixed, 
 
 def canned_report(plan: Plan, machine: Machine) -> dict[str, object]:
     """The verification report a real run of ``plan`` on ``machine`` would print (fields of
-    ``wizard.run.verify.VerifyReport``)."""
-    from wizard.catalog.core import cuda_version, rocm_version
+    ``torch_wizard.run.verify.VerifyReport``)."""
+    from torch_wizard.catalog.core import cuda_version, rocm_version
 
     c = plan.choice
     gpu = c.backend.startswith(("cu", "rocm"))
@@ -169,7 +169,7 @@ def rehearsal(
     torch install fails as on an index without the wheel), "wait" (the torch install stops half
     way until ``release`` exists).
     """
-    from wizard.run.verify import MARKER
+    from torch_wizard.run.verify import MARKER
 
     venv = plan.choice.venv
     vpy = f"{venv}/bin/python"
@@ -212,7 +212,7 @@ def rehearsal_planner(
     outcome: str = "ok", release: Path | None = None
 ) -> Callable[[Machine, Choices], Plan]:
     """The real planner, its plan turned into a ``rehearsal``."""
-    from wizard.plan import make_plan
+    from torch_wizard.plan import make_plan
 
     def plan(machine: Machine, choices: Choices) -> Plan:
         return rehearsal(make_plan(machine, choices), machine, outcome, release)
@@ -252,7 +252,7 @@ def sleeping_steps(venv: Path, marker: str) -> tuple[Step, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The ``torch-wizard`` command's own path (``wizard.commands.ui.run_app``: signals, the report
+    """The ``torch-wizard`` command's own path (``torch_wizard.commands.ui.run_app``: signals, the report
     on stderr, the exit status) around an app on the cpu-server fixture whose plan is
     ``sleeping_steps``. Writes its pid before the app starts and its exit status after::
 
@@ -261,8 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     The marker is read from a file so that only the sleeping step has it in its argv (not this
     process, its shell, or the tmux server that keeps the command line it was started with).
     """
-    from wizard.commands.ui import run_app
-    from wizard.ui.app import WizardApp
+    from torch_wizard.commands.ui import run_app
+    from torch_wizard.ui.app import WizardApp
 
     p = argparse.ArgumentParser()
     for name in ("--venv", "--state", "--marker-file", "--pid-file", "--status-file"):
@@ -302,8 +302,8 @@ async def on_screen(pilot: Pilot[Any], kind: type, timeout: float = 15.0) -> Non
 
 async def past_machine(pilot: Pilot[Any]) -> None:
     """Wait for detection on the Machine screen, then accept it with Enter."""
-    from wizard.ui.screens.choices import ChoicesScreen
-    from wizard.ui.screens.machine import MachineScreen
+    from torch_wizard.ui.screens.choices import ChoicesScreen
+    from torch_wizard.ui.screens.machine import MachineScreen
 
     await on_screen(pilot, MachineScreen)
     await wait_for(pilot, lambda: getattr(pilot.app.screen, "machine", None) is not None)

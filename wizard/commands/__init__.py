@@ -1,1 +1,0 @@
-"""Subcommands: each module has ``run(args) -> int``; ``wizard.cli`` imports only the one used."""

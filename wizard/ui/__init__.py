@@ -1,1 +1,0 @@
-"""The Textual wizard. Only ``wizard.commands.ui`` imports this package; the core never does."""
