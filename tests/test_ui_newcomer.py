@@ -676,11 +676,12 @@ async def test_rehearsed_run_reaches_done(tmp_path: Path) -> None:
 
 
 async def test_run_shows_download_speed_and_time_left(tmp_path: Path) -> None:
-    release = tmp_path / "go"
+    release, second = tmp_path / "go", tmp_path / "second"
+    # The second line waits for the test to have seen the first: two readings, never one batch.
     code = (
         "import os, time\n"
         "print('Progress 20000000 of 100000000', flush=True)\n"
-        "time.sleep(0.3)\n"
+        f"while not os.path.exists({str(second)!r}): time.sleep(0.05)\n"
         "print('Progress 60000000 of 100000000', flush=True)\n"
         f"while not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
     )
@@ -705,6 +706,8 @@ async def test_run_shows_download_speed_and_time_left(tmp_path: Path) -> None:
             await on_screen(pilot, RunScreen)
             screen = app.screen
             bar = screen.query_one(ProgressBar)
+            await wait_for(pilot, lambda: bar.progress == 20_000_000)
+            second.write_text("go")
             await wait_for(pilot, lambda: bar.progress == 60_000_000)
             label = text_of(screen.query_one("#progress-label", Label))
             assert "MB/s" in label and "left" in label, label
