@@ -36,7 +36,7 @@ COMMAND = ".venv/bin/python bench/run.py"
 README_INTRO = """\
 `bench/` measures the wizard against the raw commands and its peers, all side by side in one run,
 and prints medians and ratios computed within that run (the latest table is in
-[bench/results.md](bench/results.md)). It is not part of the pytest run. What it measures:
+[bench/results.md](https://github.com/torch-wizard/torch-wizard/blob/main/bench/results.md)). It is not part of the pytest run. What it measures:
 
 1. whole-process start-up of `detect --json` and `plan --format json` against `python -c pass`
    (with the heaviest imports from `python -X importtime`);
