@@ -18,15 +18,17 @@ from tests.support.ui import (
     FAIL_STEPS,
     OK_STEPS,
     SNAP_VENV,
+    app_for,
     blocking_steps,
     fixture_machine,
-    machine_source,
     on_screen,
     past_machine,
     planner_with,
     rehearsal_planner,
     runner_in,
+    running_app,
     sleeping_steps,
+    text_of,
     wait_for,
 )
 from torch_wizard.errors import UsageError
@@ -43,21 +45,6 @@ from torch_wizard.ui.screens.save import SaveScreen
 from torch_wizard.ui.screens.source import SourceScreen
 
 SIZE = (100, 32)
-
-
-def text_of(widget: Static) -> str:
-    return str(widget.render())
-
-
-def app_for(name: str, tmp_path: Path, **kw: object) -> WizardApp:
-    kw.setdefault("dry_run", True)
-    return WizardApp(
-        machine_source(name),
-        kw.pop("choices", Choices(venv=str(tmp_path / "venv"))),  # type: ignore[arg-type]
-        save_dir=tmp_path / "out",
-        state_dir=tmp_path / "state",
-        **kw,  # type: ignore[arg-type]
-    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -421,13 +408,7 @@ async def go_to_run(pilot: Pilot[int]) -> None:
 
 
 async def test_run_streams_steps_and_ends_on_done(tmp_path: Path) -> None:
-    app = app_for(
-        "cpu-server",
-        tmp_path,
-        dry_run=False,
-        planner=planner_with(*OK_STEPS),
-        runner_factory=runner_in(tmp_path / "state"),
-    )
+    app = running_app("cpu-server", tmp_path, *OK_STEPS)
     async with app.run_test(size=SIZE) as pilot:
         await go_to_run(pilot)
         await on_screen(pilot, DoneScreen)
@@ -505,13 +486,7 @@ async def test_run_screen_shows_progress_and_bounded_log(tmp_path: Path) -> None
     from tests.support.ui import py_step
 
     steps = (py_step("install-torch", "Install (fixture)", wait_code, progress="pip"),)
-    app = app_for(
-        "cpu-server",
-        tmp_path,
-        dry_run=False,
-        planner=planner_with(*steps),
-        runner_factory=runner_in(tmp_path / "state"),
-    )
+    app = running_app("cpu-server", tmp_path, *steps)
     async with app.run_test(size=SIZE) as pilot:
         await go_to_run(pilot)
         screen = app.screen
@@ -529,13 +504,7 @@ async def test_run_screen_shows_progress_and_bounded_log(tmp_path: Path) -> None
 
 
 async def test_failed_step_is_shown_with_its_output_and_hints(tmp_path: Path) -> None:
-    app = app_for(
-        "cpu-server",
-        tmp_path,
-        dry_run=False,
-        planner=planner_with(*FAIL_STEPS),
-        runner_factory=runner_in(tmp_path / "state"),
-    )
+    app = running_app("cpu-server", tmp_path, *FAIL_STEPS)
     async with app.run_test(size=SIZE) as pilot:
         await go_to_run(pilot)
         await on_screen(pilot, DoneScreen)

@@ -16,14 +16,14 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, RadioButton, Static
 
 from tests.support.ui import (
+    app_for,
     fixture_machine,
-    machine_source,
     on_screen,
     past_machine,
-    planner_with,
     py_step,
     rehearsal_planner,
-    runner_in,
+    running_app,
+    text_of,
     wait_for,
 )
 from torch_wizard.machine import detect
@@ -41,21 +41,6 @@ from torch_wizard.ui.screens.preview import PreviewScreen
 from torch_wizard.ui.screens.run import RunLog, RunScreen
 from torch_wizard.ui.screens.save import SaveScreen
 from torch_wizard.ui.state import own_venv_default, phase_of, rate_text, screen_words
-
-
-def text_of(widget: Static | Label) -> str:
-    return str(widget.render())
-
-
-def app_for(name: str, tmp_path: Path, **kw: Any) -> WizardApp:
-    kw.setdefault("dry_run", True)
-    return WizardApp(
-        machine_source(name),
-        kw.pop("choices", Choices(venv=str(tmp_path / "venv"))),
-        save_dir=tmp_path / "out",
-        state_dir=tmp_path / "state",
-        **kw,
-    )
 
 
 async def to_preview(pilot: Pilot[Any]) -> None:
@@ -478,13 +463,7 @@ async def test_run_phase_is_never_stale_and_the_log_wraps_finds_and_follows(
         f"while not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
     )
     steps = (py_step("install-torch", "Install torch (fixture)", code, progress="pip"),)
-    app = app_for(
-        "cpu-server",
-        tmp_path,
-        dry_run=False,
-        planner=planner_with(*steps),
-        runner_factory=runner_in(tmp_path / "state"),
-    )
+    app = running_app("cpu-server", tmp_path, *steps)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await to_preview(pilot)
@@ -691,14 +670,7 @@ async def test_run_shows_download_speed_and_time_left(tmp_path: Path) -> None:
     def clock() -> float:  # one second per reading: a steady 20 MB/s between the two lines
         return float(next(ticks))
 
-    app = app_for(
-        "cpu-server",
-        tmp_path,
-        dry_run=False,
-        planner=planner_with(*steps),
-        runner_factory=runner_in(tmp_path / "state"),
-        clock=clock,
-    )
+    app = running_app("cpu-server", tmp_path, *steps, clock=clock)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await to_preview(pilot)
@@ -720,13 +692,7 @@ async def test_a_run_that_ends_under_the_help_screen_still_reaches_done(tmp_path
     release = tmp_path / "go"
     code = f"import os, time\nwhile not os.path.exists({str(release)!r}): time.sleep(0.05)\n"
     steps = (py_step("install-torch", "Install torch (fixture)", code),)
-    app = app_for(
-        "cpu-server",
-        tmp_path,
-        dry_run=False,
-        planner=planner_with(*steps),
-        runner_factory=runner_in(tmp_path / "state"),
-    )
+    app = running_app("cpu-server", tmp_path, *steps)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await to_preview(pilot)

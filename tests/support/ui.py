@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.pilot import Pilot
 
@@ -18,6 +18,9 @@ from torch_wizard.machine import detect
 from torch_wizard.machine.model import Machine
 from torch_wizard.plan.model import Choices, Plan, Step
 from torch_wizard.run.runner import Runner
+
+if TYPE_CHECKING:
+    from torch_wizard.ui.app import WizardApp
 
 REPO = Path(__file__).resolve().parents[2]
 MACHINES = REPO / "tests" / "fixtures" / "machines"
@@ -281,6 +284,42 @@ def main(argv: list[str] | None = None) -> int:
     code = run_app(app)
     Path(args.status_file).write_text(str(code))
     return code
+
+
+# --------------------------------------------------------------------------------------------------
+# Building the app
+
+
+def app_for(name: str, tmp_path: Path, **kw: Any) -> WizardApp:
+    """The wizard on fixture machine ``name``, a dry run unless ``dry_run=False``, with its venv,
+    saved files and state under ``tmp_path``; ``kw`` goes to ``WizardApp``."""
+    from torch_wizard.ui.app import WizardApp
+
+    kw.setdefault("dry_run", True)
+    return WizardApp(
+        machine_source(name),
+        kw.pop("choices", Choices(venv=str(tmp_path / "venv"))),
+        save_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
+        **kw,
+    )
+
+
+def running_app(name: str, tmp_path: Path, *steps: Step, **kw: Any) -> WizardApp:
+    """``app_for`` a real run whose plan is ``steps``, its runner's state in ``tmp_path/state``."""
+    return app_for(
+        name,
+        tmp_path,
+        dry_run=False,
+        planner=planner_with(*steps),
+        runner_factory=runner_in(tmp_path / "state"),
+        **kw,
+    )
+
+
+def text_of(widget: Any) -> str:
+    """What a Static or a Label shows, as plain text."""
+    return str(widget.render())
 
 
 # --------------------------------------------------------------------------------------------------
