@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from torch_wizard.errors import UsageError
+from torch_wizard.venvcheck import is_own_environment
 
 APP = "torch-wizard"
 CONFIG_ENV = "TORCH_WIZARD_CONFIG"
@@ -305,19 +306,9 @@ def layered(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> a
             taken |= group
         decided |= taken
     active = env.get("VIRTUAL_ENV", "")
-    if not given(merged, "venv") and active and not _is_own_prefix(active):
-        merged.venv = active
+    if not given(merged, "venv") and active and not is_own_environment(active):
+        merged.venv = active  # an activated venv, unless it is torch-wizard's own
     return merged
-
-
-def _is_own_prefix(path: str) -> bool:
-    """Is ``path`` the environment torch-wizard itself runs in (its venv activated)? That one
-    is never the default target: installing torch there would mix it into the tool's own
-    packages."""
-    try:
-        return os.path.samefile(path, sys.prefix)
-    except OSError:
-        return False
 
 
 # --------------------------------------------------------------------------------------- writing

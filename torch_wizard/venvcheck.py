@@ -93,6 +93,17 @@ def path_problem(path: str, what: str = "venv") -> str:
     return ""
 
 
+def is_own_environment(path: str | Path) -> bool:
+    """Is ``path`` the venv torch-wizard itself runs in? Never a target: PyTorch there would be
+    mixed into the tool's own packages."""
+    if sys.prefix == sys.base_prefix:
+        return False
+    try:
+        return os.path.samefile(path, sys.prefix)
+    except OSError:
+        return False
+
+
 def venv_problem(
     venv: Path, creates: bool, prefixes: Iterable[Path] = (), *, own: bool = True
 ) -> str:
@@ -115,7 +126,7 @@ def _venv_problem(venv: Path, creates: bool, prefixes: Iterable[Path], own: bool
     if venv.exists() and not venv.is_dir():
         return f"the venv path {shown} is a file, not a folder: choose another --venv"
     resolved = venv.resolve()
-    if own and sys.prefix != sys.base_prefix and resolved == Path(sys.prefix).resolve():
+    if own and is_own_environment(resolved):
         return (
             f"{shown} is the environment torch-wizard itself runs in, and PyTorch there would be "
             "mixed into the tool's own packages: choose another --venv, e.g. --venv ~/torch-venv"
